@@ -83,13 +83,14 @@ class NaiveAgent:
 
 
 class ScriptedAgent:
-    """Replays recorded messages per task; the last one repeats if the dialogue goes on."""
+    """Replays recorded messages per task, or per task and sample when a line has `sample`;
+    the last one repeats if the dialogue goes on."""
 
     def __init__(self, path: str):
         from colbench.jsonl import parse_object, read_lines
 
         self.name = f"scripted:{path}"
-        self.scripts: dict[str, list[str]] = {}
+        self.scripts: dict[str | tuple[str, int], list[str]] = {}
         _, lines = read_lines(Path(path), "agent script")
         for n, line in enumerate(lines, start=1):
             if line.strip():
@@ -97,10 +98,13 @@ class ScriptedAgent:
                 msgs = obj.get("messages")
                 if "task_id" not in obj or not isinstance(msgs, list) or not all(isinstance(m, str) for m in msgs):
                     raise ColbenchError(f"{path} line {n}: expected {{\"task_id\", \"messages\": [strings]}}")
-                self.scripts[str(obj["task_id"])] = msgs
+                sample = obj.get("sample")
+                if sample is not None and not isinstance(sample, int):
+                    raise ColbenchError(f"{path} line {n}: sample must be a whole number")
+                self.scripts[str(obj["task_id"]) if sample is None else (str(obj["task_id"]), sample)] = msgs
 
     async def respond(self, messages: list[Message], ctx: AgentContext) -> str:
-        script = self.scripts.get(ctx.task.task_id)
+        script = self.scripts.get((ctx.task.task_id, ctx.sample)) or self.scripts.get(ctx.task.task_id)
         if not script:
             raise ColbenchError(f"agent script {self.name} has no messages for task {ctx.task.task_id!r}")
         return script[min(ctx.turn, len(script)) - 1]

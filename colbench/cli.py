@@ -6,7 +6,7 @@ import argparse
 import logging
 import os
 import sys
-from typing import Sequence
+from typing import Any, Sequence
 
 from colbench import __version__
 from colbench.errors import ColbenchError
@@ -35,6 +35,32 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
     return value
+
+
+def _train_flags(p: argparse.ArgumentParser, *, epochs: int, batch_size: int, beta: float | None = None,
+                 nll: float | None = None) -> None:
+    """The flags every training stage shares (defaults: the SWEET-RL paper's)."""
+    p.add_argument("--model", required=True, help="starting checkpoint (a local directory)")
+    p.add_argument("--out", required=True, help="where to save the trained checkpoint")
+    p.add_argument("--lr", type=_positive_float, default=2e-7)
+    p.add_argument("--epochs", type=_positive_int, default=epochs)
+    p.add_argument("--batch-size", type=_positive_int, default=batch_size, help="global batch per optimizer step")
+    p.add_argument("--micro-batch-size", type=_positive_int, help="per process and forward pass (default: the batch)")
+    p.add_argument("--max-length", type=_positive_int, default=2048, help="tokens per sequence")
+    p.add_argument("--lora-r", type=int, default=0, help="LoRA rank through peft (default 0: full fine-tuning)")
+    p.add_argument("--gradient-checkpointing", choices=["auto", "on", "off"], default="auto")
+    p.add_argument("--precision", choices=["auto", "no", "fp16", "bf16"], default="auto")
+    p.add_argument("--seed", type=int, default=0)
+    if beta is not None:
+        p.add_argument("--beta", type=_positive_float, default=beta)
+    if nll is not None:
+        p.add_argument("--nll", type=float, default=nll, help="coefficient of the NLL term (default 0.01)")
+
+
+def _train_config(cls: type, args: argparse.Namespace) -> Any:
+    fields = {f for f in cls.__dataclass_fields__}
+    values = {k: v for k, v in vars(args).items() if k in fields and v is not None}
+    return cls(**values)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,6 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--out", required=True, help="output JSONL path")
     x.set_defaults(func=cmd_export)
 
+    rp = sub.add_parser("report", help="write RUN_DIR/report.html: summary, sortable table, transcripts")
+    rp.add_argument("run_dir")
+    rp.add_argument("--out", help="where to write the HTML (default RUN_DIR/report.html)")
+    rp.set_defaults(func=cmd_report)
+
     tr = sub.add_parser("train", help="SWEET-RL training stages")
     trs = tr.add_subparsers(dest="stage", required=True, parser_class=_Parser)
     pr = trs.add_parser("prefs", help="trajectory preference pairs from a run with K samples per task")
@@ -98,17 +129,76 @@ def build_parser() -> argparse.ArgumentParser:
     pr.set_defaults(func=cmd_train_prefs)
     cr = trs.add_parser("critic", help="train the critic (Bradley-Terry over trajectory pairs)")
     cr.add_argument("--pairs", required=True, help="pairs JSONL from `colbench train prefs`")
-    cr.add_argument("--model", required=True, help="base checkpoint (a local directory)")
-    cr.add_argument("--out", required=True, help="where to save the critic checkpoint")
-    cr.add_argument("--lr", type=_positive_float, default=2e-7)
-    cr.add_argument("--beta", type=_positive_float, default=0.1)
-    cr.add_argument("--epochs", type=_positive_int, default=4)
-    cr.add_argument("--batch-size", type=_positive_int, default=8)
+    _train_flags(cr, epochs=4, batch_size=8, beta=0.1)
     cr.set_defaults(func=cmd_train_critic)
+    sa = trs.add_parser("sample", help="policy candidates for a fraction of a run's agent turns")
+    sa.add_argument("run_dir")
+    sa.add_argument("--policy", required=True, help="the policy checkpoint that writes the candidates")
+    sa.add_argument("--reference", help="reference model for the critic's log-ratio (default: the policy)")
+    sa.add_argument("--out", required=True, help="output JSONL of sampled turns and candidates")
+    sa.add_argument("--candidates", type=_positive_int, default=16)
+    sa.add_argument("--fraction", type=_positive_float, default=0.1, help="fraction of the turns (default 0.1)")
+    sa.add_argument("--temperature", type=float, default=1.0)
+    sa.add_argument("--top-p", type=_positive_float, default=1.0)
+    sa.add_argument("--max-new-tokens", type=_positive_int, default=512)
+    sa.add_argument("--max-length", type=_positive_int, default=2048)
+    sa.add_argument("--engine", choices=["auto", "transformers", "vllm"], default="auto",
+                    help="generation engine (auto: vLLM when installed and on GPU)")
+    sa.add_argument("--seed", type=int, default=0)
+    sa.set_defaults(func=cmd_train_sample)
+    ra = trs.add_parser("rank", help="rank candidates with the critic into per-turn action pairs")
+    ra.add_argument("candidates", help="JSONL from `colbench train sample`")
+    ra.add_argument("--critic", required=True, help="critic checkpoint from `colbench train critic`")
+    ra.add_argument("--out", required=True, help="output JSONL of action pairs")
+    ra.add_argument("--pairs-per-turn", type=_positive_int, default=4)
+    ra.add_argument("--beta", type=_positive_float, default=0.1)
+    ra.add_argument("--max-length", type=_positive_int, default=2048)
+    ra.add_argument("--seed", type=int, default=0)
+    ra.set_defaults(func=cmd_train_rank)
+    ac = trs.add_parser("actor", help="train the actor: DPO with an NLL term on per-turn action pairs")
+    ac.add_argument("--pairs", required=True, help="action pairs JSONL from `colbench train rank`")
+    _train_flags(ac, epochs=1, batch_size=8, beta=0.1, nll=0.01)
+    ac.set_defaults(func=cmd_train_policy, kind="actor")
+    dp = trs.add_parser("dpo", help="baseline: multi-turn DPO on trajectory pairs")
+    dp.add_argument("--pairs", required=True, help="trajectory pairs JSONL from `colbench train prefs`")
+    _train_flags(dp, epochs=1, batch_size=8, beta=0.1, nll=0.01)
+    dp.set_defaults(func=cmd_train_policy, kind="dpo")
+    rf = trs.add_parser("rft", help="baseline: rejection fine-tuning (SFT on successful trajectories)")
+    rf.add_argument("run_dir")
+    rf.add_argument("--min-score", type=float, help="frontend: keep trajectories scoring at least this")
+    _train_flags(rf, epochs=1, batch_size=32)
+    rf.set_defaults(func=cmd_train_policy, kind="rft")
+    pl = trs.add_parser("pipeline", help="run every stage from a TOML config (collect ... evaluate)")
+    pl.add_argument("config", help="pipeline TOML (see configs/train/)")
+    pl.set_defaults(func=cmd_train_pipeline)
     im = trs.add_parser("import", help="import trajectories in the published sweet_rl format as a run")
     im.add_argument("path", help="JSONL of {task, dialogue_history, answer, reward} lines")
     im.add_argument("--out", required=True, help="run directory to create")
     im.set_defaults(func=cmd_train_import)
+
+    su = sub.add_parser("submit", help="check a run on the official test set and write a leaderboard submission")
+    su.add_argument("run_dir")
+    su.add_argument("--name", help="submission name (default AGENT-SPLIT); the file is DIR/submissions/NAME.json")
+    su.add_argument("--dir", default="leaderboard", help="leaderboard directory (default leaderboard)")
+    su.add_argument("--force", action="store_true", help="replace an existing submission of that name")
+    su.set_defaults(func=cmd_submit)
+
+    lb = sub.add_parser("leaderboard", help="build the leaderboard from the submissions")
+    lbs = lb.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    lbb = lbs.add_parser("build", help="validate submissions, write README.md and site/index.html")
+    lbb.add_argument("--dir", default="leaderboard", help="leaderboard directory (default leaderboard)")
+    lbb.set_defaults(func=cmd_leaderboard_build)
+
+    rg = sub.add_parser("regress", help="fail (exit 1) when a candidate run is worse than a baseline beyond a drop")
+    rg.add_argument("--baseline", required=True, help="a run directory or a submission JSON file")
+    rg.add_argument("--candidate", required=True, help="a run directory (or a submission JSON file)")
+    rg.add_argument("--metric", required=True, choices=["score", "success"])
+    rg.add_argument("--max-drop", required=True, type=float,
+                    help="largest allowed drop, in the metric's units (0.02 = 2 points)")
+    rg.add_argument("--confidence", type=float, default=0.95, help="one-sided confidence level (default 0.95)")
+    rg.add_argument("--subset", action="store_true",
+                    help="compare on the shared tasks even if the candidate lacks some of the baseline's")
+    rg.set_defaults(func=cmd_regress)
 
     sb = sub.add_parser("sandbox", help="build or inspect the sandbox image")
     sbs = sb.add_subparsers(dest="action", required=True, parser_class=_Parser)
@@ -169,16 +259,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     import re
     import time
 
-    from colbench.agents import resolve_agent
-    from colbench.humans.registry import DEFAULT_HUMAN, resolve_human
-    from colbench.runner import EvalConfig, run_eval
-    from colbench.tasks import load_tasks
+    from colbench.humans.registry import DEFAULT_HUMAN
+    from colbench.runner import EvalConfig, evaluate
 
     if args.resume and not args.out:
         raise ColbenchError("--resume needs --out, the run directory to continue")
-    taskset = load_tasks(args.tasks, args.split)
-    agent = resolve_agent(args.agent, base_url=args.agent_base_url)
-    human = resolve_human(args.human, args.split, base_url=args.human_base_url)
     out = args.out or f"runs/{re.sub(r'[^A-Za-z0-9._-]+', '_', args.agent)}-{args.split}-{time.strftime('%Y%m%d-%H%M%S')}"
     cfg = EvalConfig(agent=args.agent, human=args.human or DEFAULT_HUMAN[args.split], split=args.split, tasks=args.tasks, out=out,
                      limit=args.limit, samples=args.samples, concurrency=args.concurrency, seed=args.seed,
@@ -187,21 +272,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
                      clip_model=args.clip_model, allow_network=args.allow_network)
 
     async def main() -> dict:
-        for who in (agent, human):  # an unreachable endpoint is one sentence, before any work
-            client = getattr(who, "client", None)
-            if client is not None and hasattr(client, "check_reachable"):
-                await client.check_reachable()
         bar, update = _eval_progress()
         try:
-            return await run_eval(cfg, taskset, agent, human, resume=args.resume, on_progress=update,
-                                  baseline=args.baseline)
+            return await evaluate(cfg, resume=args.resume, on_progress=update, baseline=args.baseline)
         finally:
             if bar is not None:
                 bar.stop()
-            for who in (agent, human):
-                close = getattr(who, "aclose", None)
-                if close is not None:
-                    await close()
 
     summary = asyncio.run(main())
     _print_eval_table(summary, out)
@@ -216,12 +292,63 @@ def cmd_train_prefs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _main_process() -> bool:
+    """Under `accelerate launch` every process runs the command; one of them reports."""
+    return os.environ.get("RANK", "0") == "0"
+
+
 def cmd_train_critic(args: argparse.Namespace) -> int:
     from colbench.train.critic import CriticConfig, train_critic
 
-    losses = train_critic(args.pairs, args.model, args.out,
-                          CriticConfig(lr=args.lr, beta=args.beta, epochs=args.epochs, batch_size=args.batch_size))
-    print(f"critic saved to {args.out}: {len(losses)} steps, loss {losses[0]:.4f} -> {losses[-1]:.4f}")
+    losses = train_critic(args.pairs, args.model, args.out, _train_config(CriticConfig, args))
+    if _main_process():
+        print(f"critic saved to {args.out}: {len(losses)} steps, loss {losses[0]:.4f} -> {losses[-1]:.4f}")
+    return 0
+
+
+def cmd_train_sample(args: argparse.Namespace) -> int:
+    from colbench.train.sample import SampleConfig, sample_candidates
+
+    n = sample_candidates(args.run_dir, args.policy, args.out, _train_config(SampleConfig, args),
+                          reference=args.reference)
+    print(f"wrote {args.candidates} candidates for each of {n} turns to {args.out}")
+    return 0
+
+
+def cmd_train_rank(args: argparse.Namespace) -> int:
+    from colbench.train.sample import rank_candidates
+
+    n = rank_candidates(args.candidates, args.critic, args.out, pairs_per_turn=args.pairs_per_turn, beta=args.beta,
+                        max_length=args.max_length, seed=args.seed)
+    print(f"wrote {n} action pairs to {args.out}")
+    return 0
+
+
+def cmd_train_policy(args: argparse.Namespace) -> int:
+    from colbench.train import policy
+
+    if args.kind == "rft":
+        rows = policy.train_rft(args.run_dir, args.model, args.out, _train_config(policy.SFTConfig, args),
+                                min_score=args.min_score)
+    else:
+        train = policy.train_actor if args.kind == "actor" else policy.train_multiturn_dpo
+        rows = train(args.pairs, args.model, args.out, _train_config(policy.DPOConfig, args))
+    first, last = rows[0], rows[-1]
+    extra = f", margin {first['margin']:.4f} -> {last['margin']:.4f}" if "margin" in last else ""
+    if _main_process():
+        print(f"{args.kind} checkpoint saved to {args.out}: {len(rows)} steps, "
+              f"loss {first['loss']:.4f} -> {last['loss']:.4f}{extra}")
+    return 0
+
+
+def cmd_train_pipeline(args: argparse.Namespace) -> int:
+    from colbench.train.pipeline import run_pipeline
+
+    result = run_pipeline(args.config, progress=print)
+    print(f"pipeline done: checkpoint {result['checkpoint']}")
+    if result.get("eval"):
+        ev = result["eval"]
+        print(f"evaluation ({ev['run']}): score {_fmt_metric(ev['score'])}, success {_fmt_metric(ev['success'])}")
     return 0
 
 
@@ -233,11 +360,46 @@ def cmd_train_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_submit(args: argparse.Namespace) -> int:
+    from colbench.leaderboard import submit
+
+    path, sub = submit(args.run_dir, name=args.name, root=args.dir, force=args.force)
+    metrics = ", ".join(f"{k} {_fmt_metric(v)}" for k, v in sub["metrics"].items())
+    print(f"submission {sub['name']} ({sub['split']}, {sub['tasks']['count']} tasks): {metrics}")
+    print(f"written to {path}; run `colbench leaderboard build --dir {args.dir}` to update the leaderboard")
+    return 0
+
+
+def cmd_leaderboard_build(args: argparse.Namespace) -> int:
+    from colbench.leaderboard import build_leaderboard
+
+    result = build_leaderboard(args.dir)
+    counts = ", ".join(f"{split}: {int((t['source'] == 'reproduced').sum())} entries" for split, t in result.tables.items())
+    print(f"leaderboard built ({counts}): {result.readme}, {result.site}")
+    return 0
+
+
+def cmd_regress(args: argparse.Namespace) -> int:
+    from colbench.regress import regress, render_markdown
+
+    result = regress(args.baseline, args.candidate, metric=args.metric, max_drop=args.max_drop,
+                     confidence=args.confidence, subset=args.subset)
+    print(render_markdown(result), end="")
+    return 1 if result.regressed else 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from colbench.export import export_run
 
     n = export_run(args.run_dir, args.format, args.out)
     print(f"wrote {n} trajectories to {args.out}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from colbench.report import write_report
+
+    print(f"report written to {write_report(args.run_dir, args.out)}")
     return 0
 
 
@@ -361,6 +523,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler.setFormatter(logging.Formatter("colbench: %(message)s"))
         ours.addHandler(handler)
         ours.propagate = False
+        if not args.verbose:  # model loading and saving bars from transformers / huggingface_hub
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         return args.func(args)
     except ColbenchError as exc:
         if debug:

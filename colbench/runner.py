@@ -157,6 +157,30 @@ async def run_eval(cfg: EvalConfig, taskset: TaskSet, agent: Agent, human: Human
     return summary
 
 
+async def evaluate(cfg: EvalConfig, *, resume: bool = False, on_progress: Callable[[Progress], None] | None = None,
+                   baseline: str | None = None) -> dict[str, Any]:
+    """`colbench eval` as a library call: resolves the tasks, agent and human of `cfg`,
+    checks endpoints before any work, runs (or resumes) the evaluation, closes the clients."""
+    from colbench.agents import resolve_agent
+    from colbench.humans.registry import resolve_human
+    from colbench.tasks import load_tasks
+
+    taskset = load_tasks(cfg.tasks, cfg.split)
+    agent = resolve_agent(cfg.agent, base_url=cfg.agent_base_url)
+    human = resolve_human(cfg.human, cfg.split, base_url=cfg.human_base_url)
+    try:
+        for who in (agent, human):  # an unreachable endpoint is one sentence, before any work
+            client = getattr(who, "client", None)
+            if client is not None and hasattr(client, "check_reachable"):
+                await client.check_reachable()
+        return await run_eval(cfg, taskset, agent, human, resume=resume, on_progress=on_progress, baseline=baseline)
+    finally:
+        for who in (agent, human):
+            close = getattr(who, "aclose", None)
+            if close is not None:
+                await close()
+
+
 async def _play(task: Task, sample: int, cfg: EvalConfig, agent: Agent, human: Any, scorer: Any,
                 renderer: Any = None, run_path: Path | None = None) -> dict[str, Any]:
     """Plays one episode and scores its answer; frontend episodes also render and save pages."""

@@ -97,7 +97,6 @@ class HFChat:
         # Local files only (a directory, or the Hugging Face cache): evaluation never
         # downloads; fetch a hub model first (huggingface-cli download) if needed.
         tokenizer = AutoTokenizer.from_pretrained(self.path, local_files_only=True)
-        tokenizer.padding_side = "left"  # generation continues on the right
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
         device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -107,33 +106,51 @@ class HFChat:
         log.info("loaded %s on %s", self.path, device)
         return model, tokenizer
 
-    def _prompt(self, messages: list[Message]) -> str:
-        tok = self._tokenizer
-        if getattr(tok, "chat_template", None):
-            return tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        # No chat template (a bare tokenizer): a plain transcript the model continues.
-        return "".join(f"{m['role']}: {m['content']}\n" for m in messages) + "assistant:"
-
     def _generate(self, conversations: list[list[Message]], seed: int | None) -> list[str]:
-        import torch
-
-        tok, model = self._tokenizer, self._model
-        enc = tok([self._prompt(c) for c in conversations], return_tensors="pt", padding=True,
-                  add_special_tokens=not getattr(tok, "chat_template", None)).to(model.device)
-        kwargs: dict[str, Any] = {"max_new_tokens": self.max_tokens, "pad_token_id": tok.pad_token_id}
-        if self.temperature > 0:
-            kwargs.update(do_sample=True, temperature=self.temperature)
-            if self.top_p is not None:
-                kwargs["top_p"] = self.top_p
-            if seed is not None:
-                torch.manual_seed(seed)  # per batch: greedy decoding is the reproducible mode
-        else:
-            kwargs["do_sample"] = False
-        with torch.no_grad():
-            out = model.generate(**enc, **kwargs)
-        new = out[:, enc["input_ids"].shape[1]:]
-        return [tok.decode(row, skip_special_tokens=True) for row in new]
+        return [c[0] for c in generate_batch(self._model, self._tokenizer, conversations, n=1,
+                                             temperature=self.temperature, top_p=self.top_p,
+                                             max_new_tokens=self.max_tokens, seed=seed)]
 
     async def aclose(self) -> None:
         if self._worker is not None and not self._worker.done():
             self._worker.cancel()
+
+
+def render_prompt(tokenizer: Any, messages: list[Message]) -> tuple[str, bool]:
+    """The text a local model continues for this chat, and whether tokenizing it should add
+    special tokens. One home for this, so training sees exactly what evaluation sends."""
+    if getattr(tokenizer, "chat_template", None):
+        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True), False
+    # No chat template (a bare tokenizer): a plain transcript the model continues.
+    return "".join(f"{m['role']}: {m['content']}\n" for m in messages) + "assistant:", True
+
+
+def generate_batch(model: Any, tokenizer: Any, conversations: list[list[Message]], *, n: int = 1,
+                   temperature: float = 0.0, top_p: float | None = None, max_new_tokens: int = 1024,
+                   seed: int | None = None) -> list[list[str]]:
+    """n replies per conversation, generated together (left-padded). Sampling is seeded per
+    call; greedy decoding (temperature 0) is the reproducible mode."""
+    import torch
+
+    rendered = [render_prompt(tokenizer, c) for c in conversations]
+    padding_side, tokenizer.padding_side = tokenizer.padding_side, "left"  # generation continues on the right
+    try:
+        enc = tokenizer([text for text, _ in rendered], return_tensors="pt", padding=True,
+                        add_special_tokens=rendered[0][1]).to(model.device)
+    finally:
+        tokenizer.padding_side = padding_side
+    kwargs: dict[str, Any] = {"max_new_tokens": max_new_tokens, "pad_token_id": tokenizer.pad_token_id,
+                              "num_return_sequences": n}
+    if temperature > 0:
+        kwargs.update(do_sample=True, temperature=temperature)
+        if top_p is not None:
+            kwargs["top_p"] = top_p
+        if seed is not None:
+            torch.manual_seed(seed)
+    else:
+        kwargs["do_sample"] = False
+    with torch.no_grad():
+        out = model.generate(**enc, **kwargs)
+    new = out[:, enc["input_ids"].shape[1]:]
+    texts = [tokenizer.decode(row, skip_special_tokens=True) for row in new]
+    return [texts[i * n:(i + 1) * n] for i in range(len(conversations))]

@@ -1,10 +1,11 @@
 """Stage 2: the SWEET-RL critic, trained with Bradley-Terry over trajectory pairs.
 
-The critic is a causal LM initialised from a base model; a frozen copy of the base is the
-reference. A trajectory's text carries the reference solution first (training-time
-information), then the user's request and the dialogue. Each agent turn's advantage is
-beta x the mean token log-ratio critic / reference over that turn's tokens; a trajectory's
-score is their sum; the loss is -log sigmoid(score_chosen - score_rejected).
+The critic is a causal LM initialised from a base model; the base is the frozen reference
+(its log-probabilities are computed once, before training). A trajectory's text carries the
+reference solution first (training-time information), then the user's request and the
+dialogue. Each agent turn's advantage is beta x the mean token log-ratio critic / reference
+over that turn's tokens; a trajectory's score is their sum; the loss is
+-log sigmoid(score_chosen - score_rejected).
 
 Reads the pairs JSONL of `colbench train prefs`; writes a Hugging Face checkpoint (model and
 tokenizer) and `critic_log.jsonl` (the loss of every step).
@@ -12,26 +13,32 @@ tokenizer) and `critic_log.jsonl` (the loss of every step).
 
 from __future__ import annotations
 
-import json
-import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from colbench.errors import ColbenchError
-from colbench.jsonl import parse_object, read_lines
+from colbench.protocol import read_agent_message
+from colbench.train.common import (
+    StepLog,
+    TrainConfig,
+    chunks,
+    index_loader,
+    load_jsonl,
+    load_model,
+    make_accelerator,
+    padded_token_logps,
+    prepare_model,
+    save_checkpoint,
+)
 
 CRITIC_PREFIX = "In light that the final answer is: {reference}."
 
 
 @dataclass
-class CriticConfig:
+class CriticConfig(TrainConfig):
     beta: float = 0.1
-    lr: float = 2e-7
     epochs: int = 4
-    batch_size: int = 8
-    max_length: int = 2048
-    seed: int = 0
 
 
 def encode_trajectory(tokenizer: Any, reference: str, problem: str, turns: list[dict[str, Any]],
@@ -57,45 +64,21 @@ def encode_trajectory(tokenizer: Any, reference: str, problem: str, turns: list[
 
 
 def load_pairs(path: str | Path) -> list[dict[str, Any]]:
-    _, lines = read_lines(Path(path), "pairs file")
-    pairs = [parse_object(l, f"{path} line {n}") for n, l in enumerate(lines, 1) if l.strip()]
+    pairs = load_jsonl(path, "pairs file")
     for n, p in enumerate(pairs, 1):
+        if not isinstance(p.get("chosen"), dict) or not isinstance(p.get("rejected"), dict):
+            raise ColbenchError(f"{path} line {n} is not a trajectory pair; make pairs with `colbench train prefs`")
         if not p.get("reference"):
             raise ColbenchError(f"{path}: pair {n} has no reference solution; make pairs with `colbench train prefs`")
-    if not pairs:
-        raise ColbenchError(f"pairs file {path} has no pairs")
     return pairs
 
 
-def load_model(path: str) -> tuple[Any, Any]:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+def _turn_means(model: Any, sequences: list[tuple[list[int], list[int]]], pad_id: int, n_turns: int) -> Any:
+    """(B, n_turns) mean token log-probability of each agent turn."""
+    from colbench.train.losses import turn_means
 
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True)
-    except (OSError, ValueError) as exc:
-        raise ColbenchError(f"cannot read the checkpoint {path}: {str(exc).splitlines()[0][:200]}") from exc
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
-    return model, tokenizer
-
-
-def _batch_logps(model: Any, batch: list[tuple[list[int], list[int]]], pad_id: int):
-    import torch
-
-    from colbench.train.losses import token_logps
-
-    width = max(len(ids) for ids, _ in batch)
-    ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-    turns = torch.zeros((len(batch), width), dtype=torch.long)
-    attn = torch.zeros((len(batch), width), dtype=torch.long)
-    for i, (x, t) in enumerate(batch):
-        ids[i, : len(x)] = torch.tensor(x)
-        turns[i, : len(t)] = torch.tensor(t)
-        attn[i, : len(x)] = 1
-    logits = model(input_ids=ids, attention_mask=attn).logits[:, :-1]
-    # Token t is predicted from tokens before it: shift labels and turn marks by one.
-    return token_logps(logits, ids[:, 1:]), turns[:, 1:] * attn[:, 1:]
+    logps, marks = padded_token_logps(model, sequences, pad_id)
+    return turn_means(logps, marks, n_turns)[0]
 
 
 def train_critic(pairs_path: str | Path, base_model: str, out_dir: str | Path,
@@ -103,42 +86,89 @@ def train_critic(pairs_path: str | Path, base_model: str, out_dir: str | Path,
     """Trains and saves the critic; returns the per-step losses."""
     import torch
 
-    from colbench.train.losses import bradley_terry_loss, turn_advantages
+    from colbench.train.losses import bradley_terry_loss
 
     cfg = cfg or CriticConfig()
     pairs = load_pairs(pairs_path)
-    critic, tokenizer = load_model(base_model)
-    reference, _ = load_model(base_model)
-    reference.eval().requires_grad_(False)
-    critic.train()
+    accelerator, micro = make_accelerator(cfg)
+    torch.manual_seed(cfg.seed)
+    critic, tokenizer = prepare_model(base_model, cfg, accelerator)
     encoded = [(encode_trajectory(tokenizer, p["reference"], p["problem_description"], p["chosen"]["turns"],
                                   cfg.max_length),
                 encode_trajectory(tokenizer, p["reference"], p["problem_description"], p["rejected"]["turns"],
                                   cfg.max_length)) for p in pairs]
     n_turns = max(max(c[1] + r[1]) for c, r in encoded) or 1
-    optim = torch.optim.AdamW(critic.parameters(), lr=cfg.lr)
-    rng = random.Random(cfg.seed)
-    torch.manual_seed(cfg.seed)
-    losses: list[float] = []
+    optim = torch.optim.AdamW([p for p in critic.parameters() if p.requires_grad], lr=cfg.lr)
+    critic, optim, loader = accelerator.prepare(critic, optim, index_loader(len(encoded), micro, cfg.seed))
+    pad = tokenizer.pad_token_id
+    flat = [seq for pair in encoded for seq in pair]  # chosen, rejected, chosen, ...
+    critic.eval()
+    with torch.no_grad():  # the reference: the base model, before any update
+        ref = torch.cat([_turn_means(critic, part, pad, n_turns) for part in chunks(flat, 2 * micro)])
+    critic.train()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    with open(out / "critic_log.jsonl", "w", encoding="utf-8") as log:
-        for epoch in range(cfg.epochs):
-            order = list(range(len(encoded)))
-            rng.shuffle(order)
-            for start in range(0, len(order), cfg.batch_size):
-                chunk = [encoded[i] for i in order[start:start + cfg.batch_size]]
-                both = [c for c, _ in chunk] + [r for _, r in chunk]
-                logps, turns = _batch_logps(critic, both, tokenizer.pad_token_id)
-                with torch.no_grad():
-                    ref_logps, _ = _batch_logps(reference, both, tokenizer.pad_token_id)
-                adv = turn_advantages(logps, ref_logps, turns, n_turns, beta=cfg.beta)
-                loss = bradley_terry_loss(adv[: len(chunk)], adv[len(chunk):])
-                optim.zero_grad()
-                loss.backward()
+    steps = StepLog(out / "critic_log.jsonl", enabled=accelerator.is_main_process)
+    pending: list[float] = []
+    for epoch in range(cfg.epochs):
+        for idx in loader:
+            with accelerator.accumulate(critic):
+                both = [encoded[i][0] for i in idx] + [encoded[i][1] for i in idx]
+                means = _turn_means(critic, both, pad, n_turns)
+                rows = torch.tensor([2 * i for i in idx] + [2 * i + 1 for i in idx])
+                adv = cfg.beta * (means - ref[rows].to(means.device))  # absent turns: 0 - 0
+                loss = bradley_terry_loss(adv[: len(idx)], adv[len(idx):])
+                accelerator.backward(loss)
                 optim.step()
-                losses.append(loss.item())
-                log.write(json.dumps({"epoch": epoch, "step": len(losses), "loss": losses[-1]}) + "\n")
-    critic.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return losses
+                optim.zero_grad()
+            pending.append(accelerator.gather(loss.detach()[None]).mean().item())
+            if accelerator.sync_gradients:
+                steps.write(epoch=epoch, step=len(steps.rows) + 1, loss=sum(pending) / len(pending))
+                pending = []
+    steps.close()
+    save_checkpoint(accelerator, critic, tokenizer, out, base_path=base_model, lora=cfg.lora_r > 0)
+    return [r["loss"] for r in steps.rows]
+
+
+def turn_advantages_of(model: Any, tokenizer: Any, reference_model: Any, rows: list[dict[str, Any]], *,
+                       beta: float = 0.1, max_length: int = 2048, batch_size: int = 8) -> list[list[float]]:
+    """Per-turn advantages (beta x mean log-ratio critic / reference) of whole trajectories:
+    rows carry reference, problem_description and turns."""
+    import torch
+
+    seqs = [encode_trajectory(tokenizer, r["reference"], r["problem_description"], r["turns"], max_length)
+            for r in rows]
+    out = []
+    with torch.no_grad():
+        for part in chunks(seqs, batch_size):
+            n_turns = max(max(m) for _, m in part) or 1
+            diff = _turn_means(model, part, tokenizer.pad_token_id, n_turns) - \
+                _turn_means(reference_model, part, tokenizer.pad_token_id, n_turns)
+            for seq, d in zip(part, diff.tolist()):
+                out.append([beta * v for v in d[: max(seq[1])]])
+    return out
+
+
+def candidate_mean_logps(model: Any, tokenizer: Any, rows: list[dict[str, Any]], *, max_length: int = 2048,
+                         batch_size: int = 8) -> list[float]:
+    """Mean token log-probability, under the critic's input (reference solution first), of a
+    candidate agent reply after its context: rows carry reference, problem_description,
+    context (the turns before) and text (the reply as the policy wrote it)."""
+    import torch
+
+    seqs = []
+    for r in rows:
+        turn = {"role": "agent", "content": read_agent_message(r["text"]).content}
+        seqs.append(encode_trajectory(tokenizer, r["reference"], r["problem_description"], r["context"] + [turn],
+                                      max_length))
+    out: list[float] = []
+    with torch.no_grad():
+        for part in chunks(seqs, batch_size):
+            n_turns = max(max(m) for _, m in part)
+            means = _turn_means(model, part, tokenizer.pad_token_id, n_turns)
+            out += [means[i, max(seq[1]) - 1].item() for i, seq in enumerate(part)]
+    return out
+
+
+__all__ = ["CRITIC_PREFIX", "CriticConfig", "candidate_mean_logps", "encode_trajectory", "load_model", "load_pairs",
+           "train_critic", "turn_advantages_of"]

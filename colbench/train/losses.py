@@ -23,15 +23,22 @@ def token_logps(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return torch.gather(F.log_softmax(logits.float(), dim=-1), 2, labels.unsqueeze(-1)).squeeze(-1)
 
 
-def turn_mean_log_ratio(logps: torch.Tensor, ref_logps: torch.Tensor, turn_ids: torch.Tensor,
-                        n_turns: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(B, n_turns) mean log-ratio per agent turn, and (B, n_turns) which turns exist."""
-    ratio = logps - ref_logps
-    onehot = F.one_hot(turn_ids.long(), n_turns + 1)[..., 1:].to(ratio.dtype)  # drop turn 0: not agent tokens
-    counts = onehot.sum(dim=1)  # (B, n_turns)
-    sums = torch.einsum("bt,btk->bk", ratio, onehot)
+def turn_means(values: torch.Tensor, turn_ids: torch.Tensor, n_turns: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, n_turns) mean of `values` over each agent turn's tokens (0 where a turn is absent),
+    and (B, n_turns) which turns exist."""
+    onehot = F.one_hot(turn_ids.long(), n_turns + 1)[..., 1:].to(values.dtype)  # drop turn 0: not agent tokens
+    counts = onehot.sum(dim=1)
+    sums = torch.einsum("bt,btk->bk", values, onehot)
     present = counts > 0
     return torch.where(present, sums / counts.clamp(min=1), torch.zeros_like(sums)), present
+
+
+def turn_mean_log_ratio(logps: torch.Tensor, ref_logps: torch.Tensor, turn_ids: torch.Tensor,
+                        n_turns: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, n_turns) mean log-ratio per agent turn, and (B, n_turns) which turns exist. The
+    mean of a difference is the difference of means, so the trainer keeps only the
+    reference's per-turn means."""
+    return turn_means(logps - ref_logps, turn_ids, n_turns)
 
 
 def turn_advantages(logps: torch.Tensor, ref_logps: torch.Tensor, turn_ids: torch.Tensor, n_turns: int,

@@ -1,0 +1,191 @@
+"""What the training stages share: loading a checkpoint for training (LoRA optional),
+the accelerate set-up (bf16 and gradient checkpointing on GPU; DeepSpeed / FSDP through
+`accelerate launch --config_file configs/accelerate/...`), saving a checkpoint that
+`colbench eval --agent hf:DIR` loads, the step log, and batched log-probabilities.
+
+The frozen reference model of every stage is the starting checkpoint itself: its
+log-probabilities are computed once, before the first update, and kept. The same numbers
+as a second frozen copy, without holding one in memory (which also makes ZeRO-3 and LoRA
+simple: nothing but the trained model is ever sharded or adapted).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from colbench.errors import ColbenchError
+from colbench.jsonl import parse_object, read_lines
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainConfig:
+    """Settings every training stage shares. `batch_size` is the global batch per optimizer
+    step; `micro_batch_size` is what one process runs at once (gradients accumulate)."""
+    lr: float = 2e-7
+    epochs: int = 1
+    batch_size: int = 8
+    micro_batch_size: int = 0  # 0: the whole batch at once
+    max_length: int = 2048
+    seed: int = 0
+    lora_r: int = 0  # 0: full fine-tuning; > 0: LoRA adapters of this rank (peft), merged on save
+    lora_alpha: int = 16
+    gradient_checkpointing: str = "auto"  # auto: on when training on a GPU
+    precision: str = "auto"  # auto: bf16 on GPU (or what `accelerate launch` set), fp32 on CPU
+
+
+def load_jsonl(path: str | Path, what: str) -> list[dict[str, Any]]:
+    _, lines = read_lines(Path(path), what)
+    rows = [parse_object(l, f"{path} line {n}") for n, l in enumerate(lines, 1) if l.strip()]
+    if not rows:
+        raise ColbenchError(f"{what} {path} is empty")
+    return rows
+
+
+def load_tokenizer(path: str) -> Any:
+    from transformers import AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+    except (OSError, ValueError) as exc:
+        raise ColbenchError(f"cannot read the checkpoint {path}: {_first_line(exc)}") from exc
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
+    return tokenizer
+
+
+def load_model(path: str, *, dtype: Any = None) -> tuple[Any, Any]:
+    """A causal LM and its tokenizer from a local checkpoint; one sentence when unreadable."""
+    from transformers import AutoModelForCausalLM
+
+    tokenizer = load_tokenizer(path)
+    try:
+        model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True,
+                                                     **({"dtype": dtype} if dtype is not None else {}))
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise ColbenchError(f"cannot read the checkpoint {path}: {_first_line(exc)}") from exc
+    return model, tokenizer
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
+def make_accelerator(cfg: TrainConfig) -> tuple[Any, int]:
+    """The Accelerator, and the micro-batch per process. `batch_size` stays the global batch
+    per optimizer step whatever the number of processes: gradients accumulate to reach it."""
+    import torch
+    from accelerate import Accelerator, PartialState
+
+    precision = cfg.precision
+    if precision == "auto":
+        # `accelerate launch` passes its config's precision through the environment.
+        precision = os.environ.get("ACCELERATE_MIXED_PRECISION") or ("bf16" if torch.cuda.is_available() else "no")
+    processes = PartialState().num_processes
+    micro = min(cfg.micro_batch_size or cfg.batch_size, max(1, cfg.batch_size // processes))
+    accumulation = max(1, cfg.batch_size // (micro * processes))
+    return Accelerator(mixed_precision=precision, gradient_accumulation_steps=accumulation), micro
+
+
+def prepare_model(path: str, cfg: TrainConfig, accelerator: Any) -> tuple[Any, Any]:
+    """The model to train (LoRA-wrapped when asked), gradient checkpointing on GPU."""
+    import torch
+
+    model, tokenizer = load_model(path)
+    if cfg.gradient_checkpointing == "on" or (cfg.gradient_checkpointing == "auto" and torch.cuda.is_available()):
+        model.gradient_checkpointing_enable()
+        model.config.use_cache = False
+    if cfg.lora_r > 0:
+        try:
+            from peft import LoraConfig, get_peft_model
+        except ImportError as exc:
+            raise ColbenchError("LoRA needs peft: pip install 'colbench[train]'") from exc
+        model = get_peft_model(model, LoraConfig(r=cfg.lora_r, lora_alpha=cfg.lora_alpha, task_type="CAUSAL_LM",
+                                                 target_modules="all-linear"))
+    return model, tokenizer
+
+
+def save_checkpoint(accelerator: Any, model: Any, tokenizer: Any, out: Path, *, base_path: str, lora: bool) -> None:
+    """A plain transformers checkpoint (LoRA adapters merged into the base), so the result is
+    an agent as it is: `colbench eval --agent hf:OUT`."""
+    accelerator.wait_for_everyone()
+    unwrapped = accelerator.unwrap_model(model)
+    state = accelerator.get_state_dict(model)  # gathered across processes under ZeRO-3 / FSDP
+    if not lora:
+        unwrapped.save_pretrained(out, is_main_process=accelerator.is_main_process, save_function=accelerator.save,
+                                  state_dict=state)
+    else:
+        adapter = out / "adapter"
+        unwrapped.save_pretrained(adapter, is_main_process=accelerator.is_main_process,
+                                  save_function=accelerator.save, state_dict=state)
+        if accelerator.is_main_process:
+            from peft import PeftModel
+
+            base, _ = load_model(base_path)
+            PeftModel.from_pretrained(base, adapter).merge_and_unload().save_pretrained(out)
+    if accelerator.is_main_process:
+        tokenizer.save_pretrained(out)
+    accelerator.wait_for_everyone()
+
+
+class StepLog:
+    """`<stage>_log.jsonl` in the output directory: one line per optimizer step."""
+
+    def __init__(self, path: Path, enabled: bool = True):
+        self.path = path
+        self.rows: list[dict[str, Any]] = []
+        self._file = open(path, "w", encoding="utf-8") if enabled else None
+
+    def write(self, **row: Any) -> None:
+        self.rows.append(row)
+        if self._file is not None:
+            self._file.write(json.dumps(row) + "\n")
+            self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+def index_loader(n: int, micro_batch: int, seed: int) -> Any:
+    """Shuffled batches of example indices (a new order each epoch, the same for a seed);
+    prepared with the model, so accelerate shards them across processes and DeepSpeed
+    learns the micro-batch size from it."""
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    return torch.utils.data.DataLoader(list(range(n)), batch_size=micro_batch, shuffle=True, generator=gen,
+                                       collate_fn=list)
+
+
+def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def padded_token_logps(model: Any, sequences: list[tuple[list[int], list[int]]], pad_id: int) -> tuple[Any, Any]:
+    """Right-padded forward pass: (B, T-1) log p of each token given the ones before it, and
+    the marks (B, T-1) of the predicted tokens (0 on padding and unmarked tokens)."""
+    import torch
+
+    from colbench.train.losses import token_logps
+
+    device = next(model.parameters()).device
+    width = max(len(ids) for ids, _ in sequences)
+    ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
+    marks = torch.zeros((len(sequences), width), dtype=torch.long)
+    attn = torch.zeros((len(sequences), width), dtype=torch.long)
+    for i, (x, m) in enumerate(sequences):
+        ids[i, : len(x)] = torch.tensor(x)
+        marks[i, : len(m)] = torch.tensor(m)
+        attn[i, : len(x)] = 1
+    ids, marks, attn = ids.to(device), marks.to(device), attn.to(device)
+    logits = model(input_ids=ids, attention_mask=attn).logits[:, :-1]
+    return token_logps(logits, ids[:, 1:]), marks[:, 1:] * attn[:, 1:]

@@ -1,0 +1,199 @@
+"""One command for the whole training loop, from a TOML config:
+
+collect (`colbench eval` with K samples per task, the base model sampling) -> trajectory
+pairs -> critic -> sample -> rank -> actor -> evaluate the new checkpoint; or the RFT /
+multi-turn DPO baselines in place of critic..actor (`algorithm`).
+
+Every stage writes into `work_dir` under a fixed name and is skipped when its output is
+already there, so a stopped pipeline continues where it stopped, and deleting one stage's
+output re-runs that stage (and, explicitly, those after it: delete them too). The config
+is copied into `work_dir/pipeline.toml` at the first run and must not change afterwards.
+
+[pipeline]  work_dir, base_model, split, tasks, human, sandbox, seed, algorithm
+            (sweet-rl | rft | multiturn-dpo), concurrency
+[collect]   samples, limit, temperature, max_tokens; or agent (any agent SPEC collects in
+            place of the base model); or run (an existing run directory, e.g. from
+            `colbench train import`: nothing is collected)
+[critic] [sample] [rank] [actor] [rft] [dpo]   the stage's settings (same names as the flags)
+[eval]      enabled, tasks, limit, samples, human, max_tokens
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import shutil
+import tomllib
+from dataclasses import fields
+from pathlib import Path
+from typing import Any, Callable
+
+from colbench.errors import ColbenchError
+
+log = logging.getLogger(__name__)
+
+ALGORITHMS = ("sweet-rl", "rft", "multiturn-dpo")
+KEYS = {  # the sections not checked against a stage's dataclass
+    "pipeline": {"work_dir", "base_model", "split", "tasks", "human", "sandbox", "seed", "algorithm", "concurrency"},
+    "collect": {"samples", "limit", "temperature", "max_tokens", "agent", "run"},
+    "rank": {"pairs_per_turn", "beta", "seed", "max_length", "batch_size"},
+    "eval": {"enabled", "tasks", "limit", "samples", "human", "max_tokens"},
+}
+SECTIONS = {"pipeline", "collect", "critic", "sample", "rank", "actor", "rft", "dpo", "eval"}
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    p = Path(path)
+    if not p.is_file():
+        raise ColbenchError(f"pipeline config {path} does not exist")
+    try:
+        doc = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ColbenchError(f"pipeline config {path} is not valid TOML ({exc})") from exc
+    unknown = set(doc) - SECTIONS
+    if unknown:
+        raise ColbenchError(f"pipeline config {path} has unknown sections: {', '.join(sorted(unknown))}; "
+                            f"known: {', '.join(sorted(SECTIONS))}")
+    for section, allowed in KEYS.items():
+        unknown = set(doc.get(section, {})) - allowed
+        if unknown:
+            raise ColbenchError(f"pipeline config {path}: [{section}] has unknown settings: {', '.join(sorted(unknown))}")
+    pipe = doc.get("pipeline", {})
+    for key in ("work_dir", "base_model"):
+        if not pipe.get(key):
+            raise ColbenchError(f"pipeline config {path}: [pipeline] needs {key}")
+    if pipe.get("algorithm", "sweet-rl") not in ALGORITHMS:
+        raise ColbenchError(f"pipeline config {path}: algorithm must be one of {', '.join(ALGORITHMS)}")
+    base = Path(pipe["base_model"]).expanduser()
+    if not (base / "config.json").is_file():
+        raise ColbenchError(f"pipeline config {path}: base_model {pipe['base_model']} is not a local checkpoint "
+                            "(no config.json)")
+    return doc
+
+
+def _stage_config(cls: type, section: dict[str, Any], where: str, **defaults: Any) -> Any:
+    names = {f.name for f in fields(cls)}
+    unknown = set(section) - names
+    if unknown:
+        raise ColbenchError(f"pipeline config [{where}] has unknown settings: {', '.join(sorted(unknown))}")
+    for f in fields(cls):
+        if f.name in section:
+            value, default = section[f.name], f.default
+            ok = isinstance(value, type(default)) or (isinstance(default, float) and isinstance(value, int))
+            if not ok or isinstance(value, bool) != isinstance(default, bool):
+                raise ColbenchError(f"pipeline config [{where}] {f.name} must be a {type(default).__name__}, "
+                                    f"not {value!r}")
+    return cls(**{**defaults, **section})
+
+
+def _agent_toml(path: Path, model: str, temperature: float, max_tokens: int) -> str:
+    """The policy as an agent definition: the same `hf` agent evaluation uses, sampling as asked."""
+    path.write_text(f'name = "{path.stem}"\n\n[model]\nkind = "hf"\npath = {json.dumps(str(model))}\n\n'
+                    f"[sampling]\ntemperature = {float(temperature)}\nmax_tokens = {int(max_tokens)}\n",
+                    encoding="utf-8")
+    return str(path)
+
+
+def run_pipeline(config_path: str | Path, *, progress: Callable[[str], Any] = log.info) -> dict[str, Any]:
+    from colbench.runner import EvalConfig, evaluate
+    from colbench.train import policy
+    from colbench.train.critic import CriticConfig, train_critic
+    from colbench.train.prefs import write_preference_pairs
+    from colbench.train.sample import SampleConfig, rank_candidates, sample_candidates
+
+    doc = load_config(config_path)
+    pipe = doc["pipeline"]
+    seed = int(pipe.get("seed", 0))
+    # Every stage's settings are checked now, not when the stage is reached an hour later.
+    critic_cfg = _stage_config(CriticConfig, doc.get("critic", {}), "critic", seed=seed)
+    sample_cfg = _stage_config(SampleConfig, doc.get("sample", {}), "sample", seed=seed)
+    rank_cfg = {"pairs_per_turn": 4, "beta": 0.1, "seed": seed, **doc.get("rank", {})}
+    actor_cfg = _stage_config(policy.DPOConfig, doc.get("actor", {}), "actor", seed=seed)
+    rft_section = dict(doc.get("rft", {}))
+    min_score = rft_section.pop("min_score", None)
+    rft_cfg = _stage_config(policy.SFTConfig, rft_section, "rft", seed=seed)
+    dpo_cfg = _stage_config(policy.DPOConfig, doc.get("dpo", {}), "dpo", seed=seed)
+    work = Path(pipe["work_dir"]).expanduser()
+    work.mkdir(parents=True, exist_ok=True)
+    saved = work / "pipeline.toml"
+    text = Path(config_path).read_text(encoding="utf-8")
+    if saved.exists() and tomllib.loads(saved.read_text(encoding="utf-8")) != doc:
+        raise ColbenchError(f"{work} was made by a different pipeline config ({saved}); use another work_dir")
+    saved.write_text(text, encoding="utf-8")
+    base = str(Path(pipe["base_model"]).expanduser())
+    split = pipe.get("split", "backend")
+    algorithm = pipe.get("algorithm", "sweet-rl")
+    common = {"split": split, "human": pipe.get("human", "offline"), "sandbox": pipe.get("sandbox", "docker"),
+              "seed": seed, "concurrency": int(pipe.get("concurrency", 8))}
+    result: dict[str, Any] = {"work_dir": str(work)}
+
+    def partial(path: Path) -> Path:
+        """Checkpoints are trained into NAME.partial and renamed when saved, so a stage
+        stopped half-way is re-run rather than kept."""
+        tmp = path.with_name(path.name + ".partial")
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        return tmp
+
+    def done(name: str, path: Path) -> bool:
+        exists = path.exists() and (path.is_file() or (path / "config.json").is_file() or
+                                    (path / "summary.json").is_file())
+        progress(f"{name}: {'kept' if exists else 'running'} ({path})")
+        return exists
+
+    # 1. collect: the base policy, sampling, K trajectories per task
+    col = doc.get("collect", {})
+    collect = Path(col["run"]).expanduser() if col.get("run") else work / "collect"
+    if col.get("run") and not (collect / "run.json").is_file():
+        raise ColbenchError(f"pipeline config [collect]: run {col['run']} is not a run directory (no run.json)")
+    if not done("collect", collect):
+        agent = col.get("agent") or _agent_toml(work / "collect_agent.toml", base, col.get("temperature", 1.0),
+                                                col.get("max_tokens", 1024))
+        cfg = EvalConfig(agent=agent, tasks=pipe.get("tasks", "bundled"), out=str(collect), limit=col.get("limit"),
+                         samples=int(col.get("samples", 4)), **common)
+        asyncio.run(evaluate(cfg, resume=(collect / "run.json").exists()))
+
+    # 2. trajectory preference pairs
+    prefs = work / "trajectory_pairs.jsonl"
+    if not done("prefs", prefs):
+        write_preference_pairs(collect, prefs)
+
+    checkpoint = work / algorithm
+    if algorithm == "sweet-rl":
+        critic = work / "critic"
+        if not done("critic", critic):
+            train_critic(prefs, base, tmp := partial(critic), critic_cfg)
+            tmp.rename(critic)
+        candidates = work / "candidates.jsonl"
+        if not done("sample", candidates):
+            sample_candidates(collect, base, candidates, sample_cfg)
+        actions = work / "action_pairs.jsonl"
+        if not done("rank", actions):
+            rank_candidates(candidates, str(critic), actions, **rank_cfg)
+        if not done("actor", checkpoint):
+            policy.train_actor(actions, base, tmp := partial(checkpoint), actor_cfg)
+            tmp.rename(checkpoint)
+    elif algorithm == "rft":
+        if not done("rft", checkpoint):
+            policy.train_rft(collect, base, tmp := partial(checkpoint), rft_cfg, min_score=min_score)
+            tmp.rename(checkpoint)
+    else:
+        if not done("dpo", checkpoint):
+            policy.train_multiturn_dpo(prefs, base, tmp := partial(checkpoint), dpo_cfg)
+            tmp.rename(checkpoint)
+    result["checkpoint"] = str(checkpoint)
+
+    # last: evaluate the new checkpoint with the same harness (greedy, as `hf:CHECKPOINT`)
+    ev = doc.get("eval", {})
+    if ev.get("enabled", True):
+        evaluation = work / "eval"
+        if not done("eval", evaluation):
+            agent = _agent_toml(work / "eval_agent.toml", str(checkpoint), 0.0, ev.get("max_tokens", 1024))
+            cfg = EvalConfig(agent=agent, tasks=ev.get("tasks", pipe.get("tasks", "bundled")), out=str(evaluation),
+                             limit=ev.get("limit"), samples=int(ev.get("samples", 1)),
+                             **{**common, "human": ev.get("human", common["human"])})
+            asyncio.run(evaluate(cfg, resume=(evaluation / "run.json").exists()))
+        summary = json.loads((evaluation / "summary.json").read_text(encoding="utf-8"))
+        result["eval"] = {"run": str(evaluation), "score": summary["score"], "success": summary["success"]}
+    return result

@@ -1,0 +1,261 @@
+"""Training the policy (the agent): SWEET-RL's actor and the two baselines.
+
+- `actor`: DPO with a small NLL term on per-turn action pairs (`colbench train rank`).
+- `dpo` (multi-turn DPO baseline): the same loss on trajectory pairs (`colbench train prefs`);
+  a trajectory's log-probability is the sum over its agent turns.
+- `rft` (rejection fine-tuning baseline): SFT on the agent turns of successful trajectories.
+
+Every agent turn is encoded exactly as evaluation prompts the model (the chat template, or
+the plain transcript of a bare tokenizer: `colbench.llm.hf.render_prompt`), so what is
+trained is what `colbench eval --agent hf:CHECKPOINT` runs. The completion is the agent's
+raw message followed by the end-of-sequence token, so the model learns to stop.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from colbench.errors import ColbenchError
+from colbench.protocol import agent_messages
+from colbench.train.common import (
+    StepLog,
+    TrainConfig,
+    chunks,
+    index_loader,
+    load_jsonl,
+    make_accelerator,
+    padded_token_logps,
+    prepare_model,
+    save_checkpoint,
+)
+
+log = logging.getLogger(__name__)
+
+Sequence = tuple[list[int], list[int]]  # token ids, and 1 on the tokens that are trained
+Example = list[Sequence]  # one sequence per agent turn
+
+
+@dataclass
+class DPOConfig(TrainConfig):
+    beta: float = 0.1
+    nll: float = 0.01
+
+
+@dataclass
+class SFTConfig(TrainConfig):
+    batch_size: int = 32
+
+
+def encode_action(tokenizer: Any, messages: list[dict[str, str]], completion: str, max_length: int) -> Sequence:
+    """The prompt an agent sees, then its reply (trained), then end-of-sequence (trained)."""
+    from colbench.llm.hf import render_prompt
+
+    text, special = render_prompt(tokenizer, messages)
+    prompt = tokenizer(text, add_special_tokens=special)["input_ids"]
+    reply = tokenizer(completion, add_special_tokens=False)["input_ids"]
+    if tokenizer.eos_token_id is not None:
+        reply = reply + [tokenizer.eos_token_id]
+    if len(prompt) + len(reply) > max_length:  # keep the reply and the latest context
+        reply = reply[: max_length // 2]
+        prompt = prompt[-(max_length - len(reply)):]
+    return prompt + reply, [0] * len(prompt) + [1] * len(reply)
+
+
+def trajectory_example(tokenizer: Any, split: str, problem: str, turns: list[dict[str, Any]],
+                       max_length: int) -> Example:
+    """One sequence per agent turn: the dialogue before it, then what the agent wrote."""
+    out = []
+    for i, turn in enumerate(turns):
+        if turn["role"] == "agent":
+            out.append(encode_action(tokenizer, agent_messages(split, problem, turns[:i]),
+                                     turn.get("raw") or turn["content"], max_length))
+    return out
+
+
+def example_logps(model: Any, examples: list[Example], pad_id: int, micro: int = 0) -> tuple[Any, Any]:
+    """Summed log-probability of each example's trained tokens, and their count."""
+    import torch
+
+    flat = [seq for ex in examples for seq in ex]
+    owner = torch.tensor([i for i, ex in enumerate(examples) for _ in ex])
+    sums, counts = [], []
+    for part in chunks(flat, micro or len(flat)):
+        logps, marks = padded_token_logps(model, part, pad_id)
+        marks = marks.to(logps.dtype)
+        sums.append((logps * marks).sum(-1))
+        counts.append(marks.sum(-1))
+    seq_sum, seq_count = torch.cat(sums), torch.cat(counts)
+    owner = owner.to(seq_sum.device)
+    total = torch.zeros(len(examples), dtype=seq_sum.dtype, device=seq_sum.device).index_add(0, owner, seq_sum)
+    count = torch.zeros(len(examples), dtype=seq_sum.dtype, device=seq_sum.device).index_add(0, owner, seq_count)
+    return total, count
+
+
+def _reference_logps(model: Any, examples: list[Example], pad_id: int, batch: int) -> Any:
+    """The starting model's log-probabilities: the frozen reference, computed once."""
+    import torch
+
+    model.eval()
+    with torch.no_grad():
+        parts = [example_logps(model, part, pad_id)[0] for part in chunks(examples, batch)]
+    model.train()
+    return torch.cat(parts).detach()
+
+
+def train_dpo(pairs: list[tuple[Example, Example]], base_model: str, out_dir: str | Path, cfg: DPOConfig,
+              *, stage: str = "actor", tokenizer: Any = None) -> list[dict[str, Any]]:
+    """DPO with an NLL term; saves the checkpoint and `<stage>_log.jsonl` (loss, margin)."""
+    import torch
+
+    from colbench.train.losses import dpo_loss
+
+    accelerator, micro = make_accelerator(cfg)
+    torch.manual_seed(cfg.seed)
+    model, tok = prepare_model(base_model, cfg, accelerator)
+    tok = tokenizer or tok
+    optim = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
+    model, optim, loader = accelerator.prepare(model, optim, index_loader(len(pairs), micro, cfg.seed))
+    chosen, rejected = [c for c, _ in pairs], [r for _, r in pairs]
+    ref_c = _reference_logps(model, chosen, tok.pad_token_id, micro)
+    ref_r = _reference_logps(model, rejected, tok.pad_token_id, micro)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    steps = StepLog(out / f"{stage}_log.jsonl", enabled=accelerator.is_main_process)
+    pending: list[tuple[float, float]] = []
+    for epoch in range(cfg.epochs):
+        for idx in loader:
+            with accelerator.accumulate(model):
+                logps, counts = example_logps(model, [chosen[i] for i in idx] + [rejected[i] for i in idx],
+                                              tok.pad_token_id)
+                k = len(idx)
+                ids = torch.tensor(idx, device=logps.device)
+                loss, margin = dpo_loss(logps[:k], logps[k:], ref_c.to(logps.device)[ids], ref_r.to(logps.device)[ids],
+                                        counts[:k], beta=cfg.beta, nll=cfg.nll)
+                accelerator.backward(loss)
+                optim.step()
+                optim.zero_grad()
+            pending.append((accelerator.gather(loss.detach()[None]).mean().item(),
+                            accelerator.gather(margin).mean().item()))
+            if accelerator.sync_gradients:
+                steps.write(epoch=epoch, step=len(steps.rows) + 1, loss=sum(l for l, _ in pending) / len(pending),
+                            margin=sum(m for _, m in pending) / len(pending))
+                pending = []
+    steps.close()
+    save_checkpoint(accelerator, model, tok, out, base_path=base_model, lora=cfg.lora_r > 0)
+    return steps.rows
+
+
+def train_sft(examples: list[Example], base_model: str, out_dir: str | Path, cfg: SFTConfig,
+              *, stage: str = "rft") -> list[dict[str, Any]]:
+    """Token-mean negative log-likelihood of the trained tokens; saves the checkpoint."""
+    import torch
+
+    accelerator, micro = make_accelerator(cfg)
+    torch.manual_seed(cfg.seed)
+    model, tok = prepare_model(base_model, cfg, accelerator)
+    optim = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
+    model, optim, loader = accelerator.prepare(model, optim, index_loader(len(examples), micro, cfg.seed))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    steps = StepLog(out / f"{stage}_log.jsonl", enabled=accelerator.is_main_process)
+    pending: list[float] = []
+    for epoch in range(cfg.epochs):
+        for idx in loader:
+            with accelerator.accumulate(model):
+                logps, counts = example_logps(model, [examples[i] for i in idx], tok.pad_token_id)
+                loss = -logps.sum() / counts.sum().clamp(min=1)
+                accelerator.backward(loss)
+                optim.step()
+                optim.zero_grad()
+            pending.append(accelerator.gather(loss.detach()[None]).mean().item())
+            if accelerator.sync_gradients:
+                steps.write(epoch=epoch, step=len(steps.rows) + 1, loss=sum(pending) / len(pending))
+                pending = []
+    steps.close()
+    save_checkpoint(accelerator, model, tok, out, base_path=base_model, lora=cfg.lora_r > 0)
+    return steps.rows
+
+
+# The three commands: read the stage's JSONL, encode, train.
+
+def _tokenizer(base_model: str) -> Any:
+    from colbench.train.common import load_tokenizer
+
+    return load_tokenizer(base_model)
+
+
+def train_actor(pairs_path: str | Path, base_model: str, out_dir: str | Path,
+                cfg: DPOConfig | None = None) -> list[dict[str, Any]]:
+    """SWEET-RL's actor: DPO on the per-turn action pairs of `colbench train rank`."""
+    cfg = cfg or DPOConfig()
+    rows = load_jsonl(pairs_path, "action pairs file")
+    for n, row in enumerate(rows, 1):
+        if not isinstance(row.get("chosen"), str) or "context" not in row:
+            raise ColbenchError(f"{pairs_path} line {n} is not an action pair (context, chosen, rejected); "
+                                "make them with `colbench train rank`")
+    tok = _tokenizer(base_model)
+    pairs = []
+    for row in rows:
+        messages = agent_messages(row["split"], row["problem_description"], row["context"])
+        pairs.append(([encode_action(tok, messages, row["chosen"], cfg.max_length)],
+                      [encode_action(tok, messages, row["rejected"], cfg.max_length)]))
+    return train_dpo(pairs, base_model, out_dir, cfg, stage="actor", tokenizer=tok)
+
+
+def train_multiturn_dpo(pairs_path: str | Path, base_model: str, out_dir: str | Path,
+                        cfg: DPOConfig | None = None) -> list[dict[str, Any]]:
+    """Baseline: DPO on whole trajectories (the pairs of `colbench train prefs`)."""
+    cfg = cfg or DPOConfig()
+    rows = load_jsonl(pairs_path, "trajectory pairs file")
+    for n, row in enumerate(rows, 1):
+        if not isinstance(row.get("chosen"), dict) or "turns" not in row["chosen"]:
+            raise ColbenchError(f"{pairs_path} line {n} is not a trajectory pair; make them with `colbench train prefs`")
+    tok = _tokenizer(base_model)
+    pairs = []
+    for row in rows:
+        c = trajectory_example(tok, row["split"], row["problem_description"], row["chosen"]["turns"], cfg.max_length)
+        r = trajectory_example(tok, row["split"], row["problem_description"], row["rejected"]["turns"], cfg.max_length)
+        if c and r:
+            pairs.append((c, r))
+    if not pairs:
+        raise ColbenchError(f"{pairs_path} has no pair in which both trajectories have an agent turn")
+    return train_dpo(pairs, base_model, out_dir, cfg, stage="dpo", tokenizer=tok)
+
+
+def successful_trajectories(run_dir: str | Path, *, min_score: float | None = None) -> list[dict[str, Any]]:
+    """Backend: the episodes that passed every test; frontend: those scoring >= min_score."""
+    from colbench.runs import RunDir
+    from colbench.tasks import load_tasks
+
+    run = RunDir(run_dir)
+    if not run.exists():
+        raise ColbenchError(f"{run_dir} is not a run directory (no run.json)")
+    config = run.read_config()
+    tasks = load_tasks(config["tasks_path"], config["split"]).by_id()
+    out = []
+    for (task_id, _), r in sorted(run.latest().items()):
+        if r.get("status") != "ok" or r.get("score") is None or task_id not in tasks:
+            continue
+        good = r.get("success") is True if min_score is None else r["score"] >= min_score
+        if good:
+            task = tasks[task_id]
+            out.append({"split": task.split, "problem_description": task.problem_description, "turns": r["turns"]})
+    return out
+
+
+def train_rft(run_dir: str | Path, base_model: str, out_dir: str | Path, cfg: SFTConfig | None = None,
+              *, min_score: float | None = None) -> list[dict[str, Any]]:
+    """Baseline: rejection fine-tuning, SFT on the agent turns of successful trajectories."""
+    cfg = cfg or SFTConfig()
+    kept = successful_trajectories(run_dir, min_score=min_score)
+    if not kept:
+        raise ColbenchError(f"{run_dir} has no successful trajectory to fine-tune on"
+                            + ("" if min_score is None else f" (score >= {min_score})"))
+    tok = _tokenizer(base_model)
+    examples = [trajectory_example(tok, t["split"], t["problem_description"], t["turns"], cfg.max_length)
+                for t in kept]
+    examples = [e for e in examples if e]
+    return train_sft(examples, base_model, out_dir, cfg, stage="rft")

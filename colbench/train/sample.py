@@ -1,0 +1,147 @@
+"""Stage 3 (sample) and stage 4 (rank) of SWEET-RL's actor data.
+
+sample: for a seeded random fraction of the agent turns in a run, the policy writes N
+candidate replies to the dialogue so far (the prompt evaluation would send); each candidate
+gets the reference model's mean token log-probability under the critic's input (the
+reference solution first), which the rank stage subtracts from the critic's.
+
+rank: each candidate's advantage is beta x (critic mean log-probability - reference mean
+log-probability) of its tokens; candidates are sorted by it, and N pairs per turn are drawn
+with chosen from the top half and rejected from the bottom half (distinct texts only).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from colbench.errors import ColbenchError
+from colbench.jsonl import write_jsonl_atomic
+from colbench.protocol import agent_messages
+from colbench.runs import RunDir
+from colbench.tasks import load_tasks
+from colbench.train.common import load_jsonl
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SampleConfig:
+    candidates: int = 16
+    fraction: float = 0.1
+    temperature: float = 1.0
+    top_p: float = 1.0
+    max_new_tokens: int = 512
+    max_length: int = 2048
+    engine: str = "auto"
+    batch_size: int = 4
+    seed: int = 0
+
+
+def turn_contexts(run_dir: str | Path, fraction: float, seed: int) -> list[dict[str, Any]]:
+    """A seeded random `fraction` (at least one) of the agent turns of a run's finished
+    episodes, each with the dialogue before it and the task's reference solution."""
+    run = RunDir(run_dir)
+    if not run.exists():
+        raise ColbenchError(f"{run_dir} is not a run directory (no run.json)")
+    config = run.read_config()
+    tasks = load_tasks(config["tasks_path"], config["split"]).by_id()
+    turns = []
+    for (task_id, sample), r in sorted(run.latest().items()):
+        if r.get("status") != "ok":
+            continue
+        task = tasks.get(task_id)
+        if task is None or not task.ground_truth.strip():
+            raise ColbenchError(f"task {task_id!r} of {run_dir} has no reference solution in {config['tasks_path']}")
+        agent_turn = 0
+        for i, t in enumerate(r["turns"]):
+            if t["role"] == "agent":
+                agent_turn += 1
+                turns.append({"task_id": task_id, "sample": sample, "turn": agent_turn, "split": task.split,
+                              "problem_description": task.problem_description, "reference": task.ground_truth,
+                              "context": r["turns"][:i]})
+    if not turns:
+        raise ColbenchError(f"{run_dir} has no finished episode with an agent turn")
+    k = max(1, round(fraction * len(turns)))
+    picked = sorted(random.Random(seed).sample(range(len(turns)), k))
+    return [turns[i] for i in picked]
+
+
+def sample_candidates(run_dir: str | Path, policy: str, out: str | Path, cfg: SampleConfig | None = None, *,
+                      reference: str | None = None) -> int:
+    """Writes the candidates JSONL; returns how many turns it covers. The reference model
+    defaults to the policy (the critic's starting checkpoint in SWEET-RL)."""
+    import torch
+
+    from colbench.train.common import load_model
+    from colbench.train.critic import candidate_mean_logps
+    from colbench.train.generate import make_generator
+
+    cfg = cfg or SampleConfig()
+    if not 0 < cfg.fraction <= 1:
+        raise ColbenchError(f"the data fraction must be in (0, 1], not {cfg.fraction}")
+    contexts = turn_contexts(run_dir, cfg.fraction, cfg.seed)
+    gen = make_generator(policy, cfg.engine, seed=cfg.seed, batch_size=cfg.batch_size)
+    log.info("sampling %d candidates for %d turns", cfg.candidates, len(contexts))
+    texts = gen.generate([agent_messages(c["split"], c["problem_description"], c["context"]) for c in contexts],
+                         n=cfg.candidates, temperature=cfg.temperature, top_p=cfg.top_p,
+                         max_new_tokens=cfg.max_new_tokens, seed=cfg.seed)
+    gen.close()
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    ref_model, tokenizer = load_model(reference or policy)
+    ref_model.to(device).eval()
+    flat = [{**c, "text": t} for c, ts in zip(contexts, texts) for t in ts]
+    ref = candidate_mean_logps(ref_model, tokenizer, flat, max_length=cfg.max_length, batch_size=cfg.batch_size)
+    rows, k = [], 0
+    for c, ts in zip(contexts, texts):
+        rows.append({**c, "candidates": [{"text": t, "ref_mean_logp": ref[k + j]} for j, t in enumerate(ts)]})
+        k += len(ts)
+    write_jsonl_atomic(out, rows)
+    return len(rows)
+
+
+def pick_pairs(scored: list[tuple[float, str]], n: int, rng: random.Random) -> list[tuple[tuple[float, str], ...]]:
+    """n distinct (chosen, rejected) pairs of (advantage, text): chosen from the top half by
+    advantage, rejected from the bottom half, never two equal texts or equal advantages."""
+    ranked = sorted(scored, key=lambda s: -s[0])
+    half = len(ranked) // 2
+    options = [(a, b) for a in ranked[:half] for b in ranked[len(ranked) - half:] if a[0] > b[0] and a[1] != b[1]]
+    return rng.sample(options, min(n, len(options)))
+
+
+def rank_candidates(candidates_path: str | Path, critic: str, out: str | Path, *, pairs_per_turn: int = 4,
+                    beta: float = 0.1, max_length: int = 2048, batch_size: int = 8, seed: int = 0) -> int:
+    """Writes the action pairs JSONL; returns how many pairs."""
+    import torch
+
+    from colbench.train.common import load_model
+    from colbench.train.critic import candidate_mean_logps
+
+    rows = load_jsonl(candidates_path, "candidates file")
+    for n, r in enumerate(rows, 1):
+        if not isinstance(r.get("candidates"), list) or not r.get("reference"):
+            raise ColbenchError(f"{candidates_path} line {n} is not a sampled turn with its reference solution; "
+                                "make the file with `colbench train sample`")
+    model, tokenizer = load_model(critic)
+    model.to("cuda" if torch.cuda.is_available() else "cpu").eval()
+    flat = [{**r, "text": c["text"]} for r in rows for c in r["candidates"]]
+    critic_logps = candidate_mean_logps(model, tokenizer, flat, max_length=max_length, batch_size=batch_size)
+    rng = random.Random(seed)
+    pairs, k = [], 0
+    for r in rows:
+        scored = []
+        for c in r["candidates"]:
+            scored.append((beta * (critic_logps[k] - c["ref_mean_logp"]), c["text"]))
+            k += 1
+        for chosen, rejected in pick_pairs(scored, pairs_per_turn, rng):
+            pairs.append({"task_id": r["task_id"], "sample": r["sample"], "turn": r["turn"], "split": r["split"],
+                          "problem_description": r["problem_description"], "context": r["context"],
+                          "chosen": chosen[1], "rejected": rejected[1],
+                          "chosen_advantage": chosen[0], "rejected_advantage": rejected[0]})
+    if not pairs:
+        raise ColbenchError(f"no action pairs: the candidates in {candidates_path} were all alike to the critic")
+    write_jsonl_atomic(out, pairs)
+    return len(pairs)

@@ -1,0 +1,199 @@
+"""The whole SWEET-RL loop on CPU with a tiny model built from a config: collect with the
+offline human, critic, sample, rank, actor, then `colbench eval` on the new checkpoint."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+from helpers import tiny_causal_lm
+
+from colbench.cli import main
+from colbench.tasks import load_tasks
+from colbench.train.common import load_model
+
+TASKS = load_tasks("bundled", "backend").tasks[:3]
+
+
+def jsonl(path):
+    return [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
+
+
+def collect_script(path):
+    """Sample 0 asks, then answers with the reference; sample 1 answers wrongly at once. A
+    random tiny model never solves a task, so this agent collects (the base model samples)."""
+    lines = []
+    for t in TASKS:
+        lines.append({"task_id": t.task_id, "sample": 0, "messages": [
+            "What should the function return?", "I WANT TO ANSWER: ```python\n" + t.ground_truth + "\n```"]})
+        lines.append({"task_id": t.task_id, "sample": 1, "messages": ["I WANT TO ANSWER: def f(): pass"]})
+    path.write_text("".join(json.dumps(l) + "\n" for l in lines))
+    return path
+
+
+def pipeline_toml(path, work, base, script, algorithm="sweet-rl", extra=""):
+    path.write_text(f'''
+[pipeline]
+work_dir = "{work}"
+base_model = "{base}"
+split = "backend"
+tasks = "bundled"
+human = "offline"
+sandbox = "process"
+algorithm = "{algorithm}"
+
+[collect]
+agent = "scripted:{script}"
+samples = 2
+limit = 3
+
+[critic]
+lr = 1e-3
+epochs = 3
+batch_size = 2
+
+[sample]
+candidates = 4
+fraction = 0.5
+max_new_tokens = 12
+
+[rank]
+pairs_per_turn = 4
+
+[actor]
+lr = 1e-3
+epochs = 2
+batch_size = 4
+
+[eval]
+limit = 3
+max_tokens = 12
+{extra}''')
+    return path
+
+
+@pytest.fixture(scope="module")
+def sweet(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pipeline")
+    base = tiny_causal_lm(root / "base")
+    script = collect_script(root / "script.jsonl")
+    config = pipeline_toml(root / "pipe.toml", root / "work", base, script)
+    rc = main(["train", "pipeline", str(config)])
+    return {"rc": rc, "root": root, "base": base, "work": root / "work", "config": config, "script": script}
+
+
+def weights_differ(a, b) -> bool:
+    ma, _ = load_model(str(a))
+    mb, _ = load_model(str(b))
+    sa, sb = ma.state_dict(), mb.state_dict()
+    assert sa.keys() == sb.keys()
+    return any(not torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def test_pipeline_runs_every_stage(sweet):
+    work = sweet["work"]
+    assert sweet["rc"] == 0
+    collected = jsonl(work / "collect" / "episodes.jsonl")
+    assert len(collected) == 6 and {r["success"] for r in collected} == {True, False}
+    assert len(jsonl(work / "trajectory_pairs.jsonl")) == 3
+    critic_loss = [r["loss"] for r in jsonl(work / "critic" / "critic_log.jsonl")]
+    assert critic_loss[-1] < critic_loss[0]
+    sampled = jsonl(work / "candidates.jsonl")
+    agent_turns = sum(r["role"] == "agent" for e in collected for r in e["turns"])
+    assert len(sampled) == round(0.5 * agent_turns)
+    assert all(len(s["candidates"]) == 4 and all(c["ref_mean_logp"] < 0 for c in s["candidates"]) for s in sampled)
+    pairs = jsonl(work / "action_pairs.jsonl")
+    assert pairs and all(p["chosen_advantage"] > p["rejected_advantage"] for p in pairs)
+    assert all(len([q for q in pairs if (q["task_id"], q["sample"], q["turn"]) == (p["task_id"], p["sample"], p["turn"])])
+               <= 4 for p in pairs)
+    margins = [r["margin"] for r in jsonl(work / "sweet-rl" / "actor_log.jsonl")]
+    assert margins[0] == pytest.approx(0.0, abs=1e-6)  # the policy starts as its own reference
+    assert margins[-1] > margins[0] and margins[-1] > 0
+    assert weights_differ(sweet["base"], work / "sweet-rl")
+    evaluated = jsonl(work / "eval" / "episodes.jsonl")
+    assert len(evaluated) == 3 and all(r["status"] == "ok" for r in evaluated)
+
+
+def test_the_checkpoint_is_an_agent(sweet, tmp_path, capsys):
+    ckpt = sweet["work"] / "sweet-rl"
+    rc = main(["eval", "--agent", f"hf:{ckpt}", "--human", "offline", "--split", "backend", "--tasks", "bundled",
+               "--limit", "1", "--sandbox", "process", "--out", str(tmp_path / "run")])
+    assert rc == 0
+    (record,) = jsonl(tmp_path / "run" / "episodes.jsonl")
+    assert record["status"] == "ok" and record["turns"][0]["role"] == "agent"
+
+
+def test_pipeline_keeps_finished_stages_and_refuses_a_changed_config(sweet, capsys):
+    stamp = (sweet["work"] / "sweet-rl" / "model.safetensors").stat().st_mtime_ns
+    assert main(["train", "pipeline", str(sweet["config"])]) == 0
+    out = capsys.readouterr().out
+    assert all(f"{stage}: kept" in out for stage in ("collect", "prefs", "critic", "sample", "rank", "actor", "eval"))
+    assert (sweet["work"] / "sweet-rl" / "model.safetensors").stat().st_mtime_ns == stamp
+    changed = sweet["root"] / "changed.toml"
+    changed.write_text(sweet["config"].read_text().replace("epochs = 3", "epochs = 5"))
+    assert main(["train", "pipeline", str(changed)]) == 2
+    assert "different pipeline config" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("algorithm, log_name", [("rft", "rft_log.jsonl"), ("multiturn-dpo", "dpo_log.jsonl")])
+def test_baselines_train_from_the_same_collection(sweet, tmp_path, algorithm, log_name):
+    """The baselines reuse the collected run (`[collect] run`): nothing is collected again."""
+    config = pipeline_toml(tmp_path / "pipe.toml", tmp_path / "work", sweet["base"], sweet["script"], algorithm,
+                           extra="[rft]\nlr = 1e-3\nepochs = 3\nbatch_size = 2\n"
+                                 "[dpo]\nlr = 1e-3\nepochs = 3\nbatch_size = 2\n")
+    text = config.read_text().replace('agent = "scripted:', f'run = "{sweet["work"] / "collect"}"\n# agent = "')
+    config.write_text(text.replace("[eval]\n", "[eval]\nenabled = false\n"))
+    assert main(["train", "pipeline", str(config)]) == 0
+    ckpt = tmp_path / "work" / algorithm
+    rows = jsonl(ckpt / log_name)
+    assert rows[-1]["loss"] < rows[0]["loss"]
+    if algorithm == "multiturn-dpo":
+        assert rows[-1]["margin"] > 0
+    assert weights_differ(sweet["base"], ckpt)
+    assert not (tmp_path / "work" / "collect").exists()
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda t: "\n".join(l for l in t.splitlines() if not l.startswith("base_model")), "[pipeline] needs base_model"),
+    (lambda t: t.replace("[collect]\n", "[collect]\nsample = 3\n"), "[collect] has unknown settings: sample"),
+    (lambda t: t + "\n[critics]\nlr = 1\n", "unknown sections: critics"),
+    (lambda t: t.replace("[critic]\n", "[critic]\nlearning_rate = 1\n"), "[critic] has unknown settings: learning_rate"),
+    (lambda t: t.replace('algorithm = "sweet-rl"', 'algorithm = "ppo"'), "algorithm must be one of"),
+    (lambda t: t.replace("candidates = 4", 'candidates = "many"'), "[sample] candidates must be a int"),
+    (lambda t: t.replace("[pipeline]", "[pipeline"), "is not valid TOML"),
+])
+def test_bad_pipeline_configs_are_one_sentence(tmp_path, capsys, edit, message):
+    base = tiny_causal_lm(tmp_path / "base")
+    config = pipeline_toml(tmp_path / "pipe.toml", tmp_path / "work", base, tmp_path / "script.jsonl")
+    config.write_text(edit(config.read_text()))
+    capsys.readouterr()
+    assert main(["train", "pipeline", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_base_model_that_is_not_a_checkpoint_is_refused(tmp_path, capsys):
+    config = pipeline_toml(tmp_path / "pipe.toml", tmp_path / "work", tmp_path / "nothing", tmp_path / "s.jsonl")
+    assert main(["train", "pipeline", str(config)]) == 2
+    assert "is not a local checkpoint" in capsys.readouterr().err
+
+
+def test_two_processes_train_the_actor_with_accelerate(sweet, tmp_path):
+    """`accelerate launch` with 2 CPU processes (DDP over gloo): the batch is sharded, the
+    log and checkpoint are written once, and the first step matches one process."""
+    out = tmp_path / "ddp"
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2", "--num_machines",
+           "1", "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "colbench.cli", "train", "actor",
+           "--pairs", str(sweet["work"] / "action_pairs.jsonl"), "--model", str(sweet["base"]), "--out", str(out),
+           "--lr", "1e-3", "--batch-size", "4"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.count("actor checkpoint saved") == 1
+    rows = jsonl(out / "actor_log.jsonl")
+    pairs = len(jsonl(sweet["work"] / "action_pairs.jsonl"))
+    assert len(rows) == -(-pairs // 4)
+    assert rows[0]["margin"] == pytest.approx(0.0, abs=1e-6) and rows[-1]["margin"] > 0
+    assert weights_differ(sweet["base"], out)
