@@ -1,0 +1,372 @@
+"""Leaderboard: `colbench submit` takes only complete, untouched runs on the official test set;
+`colbench leaderboard build` re-checks every submission and writes the board and its page."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from colbench.cli import main
+from colbench.leaderboard import SUBMISSION_SCHEMA, task_metrics
+from colbench.runs import EpisodeWriter, RunDir
+from colbench.scoring.metrics import summarize
+from colbench.tasks import load_tasks
+
+REPO = Path(__file__).resolve().parent.parent
+TESTS_PER_TASK = 10
+
+
+# --- Builders (also used by test_regress.py) ---------------------------------------------
+
+def write_official(data_dir: Path, split: str = "backend", n: int = 12) -> Path:
+    """A small stand-in for the official test file, where COLBENCH_DATA_DIR points."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / f"{split}_test.jsonl"
+    with path.open("w") as f:
+        for i in range(n):
+            if split == "backend":
+                line = {"problem_description": f"Write f{i}(x).", "ground_truth": f"def f{i}(x):\n    return x + {i}\n",
+                        "test_cases": {f"test{k}": f"f{i}({k})" for k in range(TESTS_PER_TASK)}}
+            else:
+                line = {"problem_description": f"A page {i}.", "ground_truth": f"<html><body><h1>Page {i}</h1></body></html>"}
+            f.write(json.dumps(line) + "\n")
+    return path
+
+
+def make_run(path: Path, *, split: str, tasks_file: Path, scores: dict[str, list[float]], agent: str = "my-agent",
+             human: str = "offline", errors: set[tuple[str, int]] = frozenset(), summary: bool = True,
+             tasks_sha256: str | None = None, agent_model: dict | None | str = "default") -> Path:
+    """A run directory as `colbench eval` writes it, with the given per-sample scores (backend
+    scores are multiples of 1/10: that many of the task's 10 tests pass)."""
+    taskset = load_tasks(tasks_file, split)
+    samples = max(len(v) for v in scores.values())
+    run = RunDir(path)
+    run.start({"agent": agent, "human": human, "split": split, "tasks": "colbench", "out": str(path), "limit": None,
+               "samples": samples, "concurrency": 8, "seed": 0, "sandbox": "process", "compat": None,
+               "timeout": 1.0, "clip_model": None, "allow_network": False, "tasks_path": str(taskset.path),
+               "tasks_sha256": tasks_sha256 or taskset.sha256, "harness_version": "0.1.0", "agent_name": agent,
+               "human_name": human,
+               "agent_model": {"name": agent, "model": f"org/{agent}", "base_url": "http://x", "temperature": 0.0,
+                               "max_tokens": 2048, "top_p": None} if agent_model == "default" else agent_model,
+               "human_model": None, "started": "2025-01-01T00:00:00+00:00"})
+    writer = EpisodeWriter(run.episodes_path)
+    for task_id, per_sample in scores.items():
+        for sample, score in enumerate(per_sample):
+            record = {"task_id": task_id, "sample": sample, "status": "ok", "error": None,
+                      "turns": [{"role": "agent", "content": "I WANT TO ANSWER: ..."}], "answer": "..."}
+            if (task_id, sample) in errors:
+                record.update(status="error", error="agent endpoint unreachable (HTTP 503)", score=None, success=None)
+            elif split == "backend":
+                passed = round(score * TESTS_PER_TASK)
+                record.update(score=passed / TESTS_PER_TASK, success=passed == TESTS_PER_TASK, passed=passed,
+                              total=TESTS_PER_TASK,
+                              tests=[{"name": f"test{k}", "status": "pass" if k < passed else "wrong"}
+                                     for k in range(TESTS_PER_TASK)])
+            else:
+                record.update(score=score, success=None)
+            writer.append(record)
+    writer.close()
+    if summary:
+        (path / "summary.json").write_text(json.dumps(summarize(run.frame())))
+    return path
+
+
+def cli(capsys, *args) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def assert_one_sentence(code: int, err: str, *fragments: str) -> None:
+    assert code == 2
+    lines = [line for line in err.strip().splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+@pytest.fixture()
+def official(tmp_path, monkeypatch) -> Path:
+    data = tmp_path / "data"
+    monkeypatch.setenv("COLBENCH_DATA_DIR", str(data))
+    write_official(data, "frontend", n=6)
+    return write_official(data, "backend", n=12)
+
+
+def backend_scores(official: Path, value=lambda i: (i % 11) / 10) -> dict[str, list[float]]:
+    return {t.task_id: [value(i)] for i, t in enumerate(load_tasks(official, "backend").tasks)}
+
+
+@pytest.fixture()
+def board(tmp_path) -> Path:
+    root = tmp_path / "leaderboard"
+    root.mkdir()
+    # The paper's rows with their numbers blanked: these tests are about ranking and rendering, not the
+    # transcribed values (test_the_committed_board_is_what_build_makes covers the real file).
+    doc = json.loads((REPO / "leaderboard" / "reported.json").read_text())
+    for row in doc["rows"]:
+        for field in ("backend_pass_rate", "backend_success_rate", "frontend_win_rate", "frontend_cosine"):
+            row[field] = None
+    (root / "reported.json").write_text(json.dumps(doc))
+    return root
+
+
+# --- submit --------------------------------------------------------------------------------
+
+def test_a_complete_official_run_is_submitted_with_scores_and_recomputed_metrics(tmp_path, official, board, capsys):
+    scores = backend_scores(official)
+    run = make_run(tmp_path / "run", split="backend", tasks_file=official, scores=scores, agent="sweet-llama8b")
+    code, out, err = cli(capsys, "submit", run, "--dir", board)
+    assert code == 0, err
+    sub = json.loads((board / "submissions" / "sweet-llama8b-backend.json").read_text())
+    ids = [t.task_id for t in load_tasks(official, "backend").tasks]
+    assert list(sub["per_task"]) == ids
+    assert [sub["per_task"][t]["score"] for t in ids] == [s[0] for s in scores.values()]
+    assert sub["metrics"]["score"]["mean"] == pytest.approx(sum(s[0] for s in scores.values()) / len(ids))
+    assert sub["metrics"]["success"]["mean"] == pytest.approx(1 / 12)  # only task 10 has all tests passing
+    lo, hi = sub["metrics"]["score"]["ci95"]
+    assert lo < sub["metrics"]["score"]["mean"] < hi
+    assert sub["tasks"] == {"source": "colbench", "sha256": load_tasks("colbench", "backend").sha256, "count": 12}
+    assert sub["agent"]["model"] == "org/sweet-llama8b" and sub["agent"]["sampling"]["temperature"] == 0.0
+    assert "base_url" not in json.dumps(sub["agent"])  # private endpoints stay private
+    assert sub["human"]["spec"] == "offline" and sub["harness"]["version"] == "0.1.0"
+    assert "sweet-llama8b-backend" in out
+
+    # The same name again is refused rather than silently replaced.
+    code, _, err = cli(capsys, "submit", run, "--dir", board)
+    assert_one_sentence(code, err, "already exists", "--force")
+
+
+def test_an_entry_point_adapter_is_recorded_with_its_package_and_version(tmp_path, official, board, capsys):
+    from importlib.metadata import entry_points
+
+    if not any(ep.name == "ask-once-example" for ep in entry_points(group="colbench.agents")):
+        pytest.skip("the example adapter (agents/example_adapter) is not installed")
+    run = make_run(tmp_path / "run", split="backend", tasks_file=official, scores=backend_scores(official),
+                   agent="ask-once-example", agent_model=None)
+    assert cli(capsys, "submit", run, "--dir", board)[0] == 0
+    sub = json.loads((board / "submissions" / "ask-once-example-backend.json").read_text())
+    assert sub["agent"]["adapter"] == {"kind": "entry_point", "package": "colbench-example-agent", "version": "0.1.0"}
+    assert sub["human"]["adapter"] == {"kind": "builtin"}
+
+
+def test_a_partial_task_set_is_refused(tmp_path, official, board, capsys):
+    scores = backend_scores(official)
+    for task_id in list(scores)[-3:]:
+        del scores[task_id]
+    run = make_run(tmp_path / "run", split="backend", tasks_file=official, scores=scores)
+    code, _, err = cli(capsys, "submit", run, "--dir", board)
+    assert_one_sentence(code, err, "9 of 12 tasks", "full official test set")
+    assert not (board / "submissions").exists()
+
+
+def test_a_run_on_a_changed_task_file_is_refused(tmp_path, official, board, capsys):
+    run = make_run(tmp_path / "run", split="backend", tasks_file=official, scores=backend_scores(official))
+    lines = official.read_text().splitlines()
+    lines[3] = lines[3].replace("x + 3", "x + 4")  # one reference changed after the run
+    official.write_text("\n".join(lines) + "\n")
+    code, _, err = cli(capsys, "submit", run, "--dir", board)
+    assert_one_sentence(code, err, "not the official ColBench backend test set", "--tasks colbench")
+
+
+def test_a_run_with_errored_episodes_is_refused(tmp_path, official, board, capsys):
+    scores = backend_scores(official)
+    run = make_run(tmp_path / "run", split="backend", tasks_file=official, scores=scores,
+                   errors={(list(scores)[4], 0)})
+    code, _, err = cli(capsys, "submit", run, "--dir", board)
+    assert_one_sentence(code, err, "1 episode(s) that ended in an error", "HTTP 503", "--resume")
+
+
+def test_edited_episode_scores_are_refused(tmp_path, official, board, capsys):
+    run = make_run(tmp_path / "run", split="backend", tasks_file=official, scores=backend_scores(official))
+    records = [json.loads(line) for line in (run / "episodes.jsonl").read_text().splitlines()]
+    records[2]["score"], records[2]["success"] = 1.0, True  # its tests still say 2 of 10 passed
+    (run / "episodes.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    code, _, err = cli(capsys, "submit", run, "--dir", board)
+    assert_one_sentence(code, err, "2 of 10 tests passed", "edited")
+
+    # Edited consistently, tests and all: summary.json (written when the run ended) disagrees.
+    records[2]["tests"] = [{"name": f"test{k}", "status": "pass"} for k in range(TESTS_PER_TASK)]
+    records[2]["passed"] = TESTS_PER_TASK
+    (run / "episodes.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    code, _, err = cli(capsys, "submit", run, "--dir", board)
+    assert_one_sentence(code, err, "summary.json lists mean score")
+
+
+def test_a_run_that_never_finished_is_refused(tmp_path, official, board, capsys):
+    run = make_run(tmp_path / "run", split="backend", tasks_file=official, scores=backend_scores(official),
+                   summary=False)
+    code, _, err = cli(capsys, "submit", run, "--dir", board)
+    assert_one_sentence(code, err, "no readable summary.json")
+
+
+def test_without_a_local_official_copy_submit_says_where_to_put_it(tmp_path, monkeypatch, board, capsys):
+    tasks = write_official(tmp_path / "elsewhere")
+    run = make_run(tmp_path / "run", split="backend", tasks_file=tasks, scores=backend_scores(tasks))
+    monkeypatch.setenv("COLBENCH_DATA_DIR", str(tmp_path / "empty"))
+    code, _, err = cli(capsys, "submit", run, "--dir", board)
+    assert_one_sentence(code, err, "no local copy of the official ColBench backend test file", "COLBENCH_DATA_DIR")
+
+
+# --- leaderboard build -------------------------------------------------------------------
+
+def submitted(tmp_path, official, board, capsys, agent: str, value, split: str = "backend") -> Path:
+    tasks = official if split == "backend" else official.parent / "frontend_test.jsonl"
+    ids = [t.task_id for t in load_tasks(tasks, split).tasks]
+    run = make_run(tmp_path / f"run-{agent}-{split}", split=split, tasks_file=tasks, agent=agent,
+                   scores={t: [value(i)] for i, t in enumerate(ids)})
+    code, _, err = cli(capsys, "submit", run, "--dir", board)
+    assert code == 0, err
+    return board / "submissions" / f"{agent}-{split}.json"
+
+
+def board_rows(readme: str, section: str) -> list[str]:
+    part = readme.split(f"## {section}")[1].split("\n## ")[0]
+    return [line for line in part.splitlines() if line.startswith("| ") and not line.startswith("| #")]
+
+
+def test_the_board_ranks_entries_and_a_reproduced_entry_replaces_the_papers_row(tmp_path, official, board, capsys):
+    submitted(tmp_path, official, board, capsys, "sweet-llama8b", lambda i: 1.0 if i < 6 else 0.5)
+    submitted(tmp_path, official, board, capsys, "llama-3.1-8b-instruct", lambda i: 1.0 if i < 3 else 0.2)
+    code, out, err = cli(capsys, "leaderboard", "build", "--dir", board)
+    assert code == 0, err
+    readme = (board / "README.md").read_text()
+    rows = board_rows(readme, "Backend programming")
+    assert rows[0].startswith("| 1 | sweet-llama8b |") and "| 50.0 [" in rows[0]  # success 6 of 12
+    assert rows[1].startswith("| 2 | llama-3.1-8b-instruct |") and "| 25.0 [" in rows[1]
+    reported = [r for r in rows if "reported, not reproduced here" in r]
+    # The paper's rows for the two reproduced agents are gone from the backend table only.
+    assert [r.split(" | ")[1] for r in reported] == ["GPT-4o", "o1-mini", "Llama-3.1-70B-Instruct",
+                                                 "Llama-3.1-8B + Rejection Fine-Tuning", "Llama-3.1-8B + Multi-Turn DPO"]
+    assert all("| – | – |" in r for r in reported)  # numbers not transcribed yet render as a dash
+    assert any("Llama-3.1-8B + SWEET-RL" in r for r in board_rows(readme, "Frontend design"))
+    html = (board / "site" / "index.html").read_text()
+    assert "sweet-llama8b" in html and "<svg" in html and "reported, not reproduced here" in html
+    assert json.loads((board / "submission.schema.json").read_text()) == SUBMISSION_SCHEMA
+
+
+def test_frontend_win_rate_is_against_the_gpt4o_entry(tmp_path, official, board, capsys):
+    submitted(tmp_path, official, board, capsys, "gpt-4o", lambda i: 0.80, split="frontend")
+    # Better on 3 of 6 pages, tied on 1, worse on 2: (3 + 0.5) / 6.
+    better = [0.9, 0.9, 0.9, 0.8, 0.7, 0.7]
+    submitted(tmp_path, official, board, capsys, "sweet-llama8b", lambda i: better[i], split="frontend")
+    code, _, err = cli(capsys, "leaderboard", "build", "--dir", board)
+    assert code == 0, err
+    rows = board_rows((board / "README.md").read_text(), "Frontend design")
+    sweet = next(r for r in rows if "| sweet-llama8b |" in r)
+    gpt = next(r for r in rows if "| gpt-4o |" in r)
+    assert "| 58.3 [" in sweet and "| 50.0 [50.0, 50.0] |" in gpt
+    assert not any("GPT-4o" in r and "reported" in r for r in rows)
+
+
+@pytest.mark.parametrize("edit", ["per-task score", "metric", "CI"])
+def test_a_submission_whose_numbers_were_edited_is_refused(tmp_path, official, board, capsys, edit):
+    path = submitted(tmp_path, official, board, capsys, "my-agent", lambda i: (i % 11) / 10)
+    sub = json.loads(path.read_text())
+    if edit == "per-task score":
+        sub["per_task"]["0"]["score"] = 0.9
+    elif edit == "metric":
+        sub["metrics"]["success"]["mean"] = 0.9
+    else:
+        sub["metrics"]["score"]["ci95"][0] -= 0.01
+    path.write_text(json.dumps(sub))
+    code, _, err = cli(capsys, "leaderboard", "build", "--dir", board)
+    assert_one_sentence(code, err, f"submission {path}", "metrics do not match its per-task scores")
+    assert not (board / "README.md").exists()
+
+
+def test_a_consistent_but_partial_submission_is_refused(tmp_path, official, board, capsys):
+    path = submitted(tmp_path, official, board, capsys, "my-agent", lambda i: (i % 11) / 10)
+    sub = json.loads(path.read_text())
+    for task_id in ("9", "10", "11"):  # drop hard tasks, then make every number agree again
+        del sub["per_task"][task_id]
+    sub["tasks"]["count"] = sub["run"]["episodes"] = 9
+    sub["metrics"] = task_metrics(sub["per_task"], "backend")
+    path.write_text(json.dumps(sub))
+    code, _, err = cli(capsys, "leaderboard", "build", "--dir", board)
+    assert_one_sentence(code, err, "does not score exactly the official backend tasks", "3 missing")
+
+
+def test_a_submission_breaking_the_schema_is_refused(tmp_path, official, board, capsys):
+    path = submitted(tmp_path, official, board, capsys, "my-agent", lambda i: 0.5)
+    sub = json.loads(path.read_text())
+    sub["per_task"]["3"]["score"] = "0.5"
+    path.write_text(json.dumps(sub))
+    code, _, err = cli(capsys, "leaderboard", "build", "--dir", board)
+    assert_one_sentence(code, err, "per_task.3.score must be number")
+
+
+def test_agent_names_cannot_inject_markup(tmp_path, official, board, capsys):
+    # Submission names are restricted to [A-Za-z0-9._-]; the display name comes from run.json.
+    run = make_run(tmp_path / "run", split="backend", tasks_file=official, scores=backend_scores(official),
+                   agent="<img src=q onerror=alert(1)>|x")
+    code, _, err = cli(capsys, "submit", run, "--dir", board, "--name", "evil")
+    assert code == 0, err
+    assert cli(capsys, "leaderboard", "build", "--dir", board)[0] == 0
+    html = (board / "site" / "index.html").read_text()
+    assert "<img" not in html and "&lt;img src=q onerror=alert(1)&gt;" in html
+    assert "\\|x" in (board / "README.md").read_text()  # a | cannot break the Markdown table
+
+
+def test_the_committed_board_is_what_build_makes(tmp_path, monkeypatch, capsys):
+    """leaderboard/README.md and site/ follow reported.json and the submissions: rebuild after editing them."""
+    monkeypatch.setenv("COLBENCH_DATA_DIR", str(tmp_path / "no-official-copy"))
+    copy = tmp_path / "leaderboard"
+    shutil.copytree(REPO / "leaderboard", copy)
+    code, _, err = cli(capsys, "leaderboard", "build", "--dir", copy)
+    assert code == 0, err
+    for name in ("README.md", "site/index.html", "submission.schema.json"):
+        assert (copy / name).read_text() == (REPO / "leaderboard" / name).read_text(), \
+            f"leaderboard/{name} is stale: run `colbench leaderboard build`"
+
+
+# --- The page in a real browser --------------------------------------------------------------
+
+def test_the_page_sorts_by_a_clicked_column_and_switches_split_tabs(tmp_path, official, board, capsys):
+    from playwright.sync_api import sync_playwright
+
+    from colbench.render import CHROMIUM_ARGS, chromium_path
+
+    # (tasks of 12 fully solved, score of the others): success rates b > c > a, pass rates a > c > b.
+    entries = {"agent-a": (3, 0.9), "agent-b": (9, 0.0), "agent-c": (6, 0.6)}
+    for agent, (k, rest) in entries.items():
+        submitted(tmp_path, official, board, capsys, agent, lambda i, k=k, rest=rest: 1.0 if i < k else rest)
+    submitted(tmp_path, official, board, capsys, "gpt-4o", lambda i: 0.8, split="frontend")
+    assert cli(capsys, "leaderboard", "build", "--dir", board)[0] == 0
+    site = board / "site" / "index.html"
+
+    def agents(page, split: str) -> list[str]:
+        return [a for a in page.locator(f"#table-{split} tbody tr td:nth-child(2)").all_inner_texts()]
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            problems: list[str] = []
+            page.on("pageerror", lambda exc: problems.append(str(exc)))
+            page.on("request", lambda req: problems.append(req.url) if not req.url.startswith("file:") else None)
+            page.goto(site.as_uri())
+            assert agents(page, "backend")[:3] == ["agent-b", "agent-c", "agent-a"]  # best success first
+            assert page.locator("#panel-backend").is_visible() and not page.locator("#panel-frontend").is_visible()
+
+            page.locator("#table-backend th", has_text="Tests passed").click()
+            assert agents(page, "backend")[:3] == ["agent-a", "agent-c", "agent-b"]  # best pass rate first
+            page.locator("#table-backend th", has_text="Tests passed").click()
+            order = agents(page, "backend")
+            assert order[:3] == ["agent-b", "agent-c", "agent-a"]
+            assert all(name in order[3:] for name in ("GPT-4o", "o1-mini"))  # reported rows (no numbers) stay last
+            page.locator("#table-backend th", has_text="Agent").click()
+            assert agents(page, "backend")[:3] == ["agent-a", "agent-b", "agent-c"]
+
+            page.get_by_role("tab", name="Frontend design").click()
+            assert page.locator("#panel-frontend").is_visible() and not page.locator("#panel-backend").is_visible()
+            assert agents(page, "frontend")[0] == "gpt-4o"
+            assert page.get_by_role("tab", name="Frontend design").get_attribute("aria-selected") == "true"
+            page.get_by_role("tab", name="Backend programming").click()
+            assert page.locator("#panel-backend").is_visible()
+            assert problems == []  # self-contained: no script errors, no request beyond the file itself
+        finally:
+            browser.close()
