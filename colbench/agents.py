@@ -178,7 +178,7 @@ def resolve_client(spec: str, *, base_url: str | None = None, what: str = "agent
     return client_from_toml(path, base_url=base_url, what=what)
 
 
-def _expand(value: Any) -> Any:
+def expand_env(value: Any) -> Any:
     """${VAR} and ${VAR:-default} in TOML strings, so endpoints and weights are configurable."""
     if not isinstance(value, str):
         return value
@@ -201,7 +201,7 @@ def client_from_toml(path: Path, *, base_url: str | None = None, what: str = "ag
     sampling = doc.get("sampling", {})
     if kind == "openai":
         from colbench.llm.openai_client import OpenAIChat, SamplingParams
-        name = _expand(model.get("name"))
+        name = expand_env(model.get("name"))
         if not name:
             raise ColbenchError(f"{what} definition {path}: [model] needs name = the served model's name")
         try:
@@ -210,14 +210,14 @@ def client_from_toml(path: Path, *, base_url: str | None = None, what: str = "ag
             raise ColbenchError(f"{what} definition {path}: bad [sampling] ({exc})") from exc
         retry = {k: model[k] for k in ("timeout", "max_retries", "backoff_s") if k in model}
         try:
-            client = OpenAIChat(name, base_url=base_url or _expand(model.get("base_url")) or None,
-                                api_key=_expand(model.get("api_key")) or None, sampling=params, **retry)
+            client = OpenAIChat(name, base_url=base_url or expand_env(model.get("base_url")) or None,
+                                api_key=expand_env(model.get("api_key")) or None, sampling=params, **retry)
         except TypeError as exc:
             raise ColbenchError(f"{what} definition {path}: bad [model] setting ({exc})") from exc
         client.name = str(doc.get("name", path.stem))
         return client
     if kind == "hf":
-        path_value = _expand(model.get("path", ""))
+        path_value = expand_env(model.get("path", ""))
         if not path_value:
             raise ColbenchError(f"{what} definition {path}: [model] needs path = a local model directory")
         settings = {k: sampling[k] for k in ("temperature", "max_tokens", "top_p") if k in sampling}

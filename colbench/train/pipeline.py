@@ -51,6 +51,7 @@ def load_config(path: str | Path) -> dict[str, Any]:
         doc = tomllib.loads(p.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ColbenchError(f"pipeline config {path} is not valid TOML ({exc})") from exc
+    doc = _expand_doc(doc)
     unknown = set(doc) - SECTIONS
     if unknown:
         raise ColbenchError(f"pipeline config {path} has unknown sections: {', '.join(sorted(unknown))}; "
@@ -62,7 +63,7 @@ def load_config(path: str | Path) -> dict[str, Any]:
     pipe = doc.get("pipeline", {})
     for key in ("work_dir", "base_model"):
         if not pipe.get(key):
-            raise ColbenchError(f"pipeline config {path}: [pipeline] needs {key}")
+            raise ColbenchError(f"pipeline config {path}: [pipeline] needs {key} (an empty ${{VAR}} counts as missing)")
     if pipe.get("algorithm", "sweet-rl") not in ALGORITHMS:
         raise ColbenchError(f"pipeline config {path}: algorithm must be one of {', '.join(ALGORITHMS)}")
     base = Path(pipe["base_model"]).expanduser()
@@ -70,6 +71,34 @@ def load_config(path: str | Path) -> dict[str, Any]:
         raise ColbenchError(f"pipeline config {path}: base_model {pipe['base_model']} is not a local checkpoint "
                             "(no config.json)")
     return doc
+
+
+def _expand_doc(doc: dict[str, Any]) -> dict[str, Any]:
+    """${VAR} and ${VAR:-default} in strings, as in agent definitions: paths differ per machine."""
+    from colbench.agents import expand_env
+
+    return {name: {k: expand_env(v) for k, v in section.items()} if isinstance(section, dict) else section
+            for name, section in doc.items()}
+
+
+def stage_configs(doc: dict[str, Any]) -> dict[str, Any]:
+    """Every stage's settings, checked before anything runs (not an hour later)."""
+    from colbench.train import policy
+    from colbench.train.critic import CriticConfig
+    from colbench.train.sample import SampleConfig
+
+    seed = int(doc["pipeline"].get("seed", 0))
+    rft = dict(doc.get("rft", {}))
+    min_score = rft.pop("min_score", None)
+    return {
+        "critic": _stage_config(CriticConfig, doc.get("critic", {}), "critic", seed=seed),
+        "sample": _stage_config(SampleConfig, doc.get("sample", {}), "sample", seed=seed),
+        "rank": {"pairs_per_turn": 4, "beta": 0.1, "seed": seed, **doc.get("rank", {})},
+        "actor": _stage_config(policy.DPOConfig, doc.get("actor", {}), "actor", seed=seed),
+        "rft": _stage_config(policy.SFTConfig, rft, "rft", seed=seed),
+        "rft_min_score": min_score,
+        "dpo": _stage_config(policy.DPOConfig, doc.get("dpo", {}), "dpo", seed=seed),
+    }
 
 
 def _stage_config(cls: type, section: dict[str, Any], where: str, **defaults: Any) -> Any:
@@ -98,27 +127,19 @@ def _agent_toml(path: Path, model: str, temperature: float, max_tokens: int) -> 
 def run_pipeline(config_path: str | Path, *, progress: Callable[[str], Any] = log.info) -> dict[str, Any]:
     from colbench.runner import EvalConfig, evaluate
     from colbench.train import policy
-    from colbench.train.critic import CriticConfig, train_critic
+    from colbench.train.critic import train_critic
     from colbench.train.prefs import write_preference_pairs
-    from colbench.train.sample import SampleConfig, rank_candidates, sample_candidates
+    from colbench.train.sample import rank_candidates, sample_candidates
 
     doc = load_config(config_path)
     pipe = doc["pipeline"]
     seed = int(pipe.get("seed", 0))
-    # Every stage's settings are checked now, not when the stage is reached an hour later.
-    critic_cfg = _stage_config(CriticConfig, doc.get("critic", {}), "critic", seed=seed)
-    sample_cfg = _stage_config(SampleConfig, doc.get("sample", {}), "sample", seed=seed)
-    rank_cfg = {"pairs_per_turn": 4, "beta": 0.1, "seed": seed, **doc.get("rank", {})}
-    actor_cfg = _stage_config(policy.DPOConfig, doc.get("actor", {}), "actor", seed=seed)
-    rft_section = dict(doc.get("rft", {}))
-    min_score = rft_section.pop("min_score", None)
-    rft_cfg = _stage_config(policy.SFTConfig, rft_section, "rft", seed=seed)
-    dpo_cfg = _stage_config(policy.DPOConfig, doc.get("dpo", {}), "dpo", seed=seed)
+    stages = stage_configs(doc)
     work = Path(pipe["work_dir"]).expanduser()
     work.mkdir(parents=True, exist_ok=True)
     saved = work / "pipeline.toml"
     text = Path(config_path).read_text(encoding="utf-8")
-    if saved.exists() and tomllib.loads(saved.read_text(encoding="utf-8")) != doc:
+    if saved.exists() and _expand_doc(tomllib.loads(saved.read_text(encoding="utf-8"))) != doc:
         raise ColbenchError(f"{work} was made by a different pipeline config ({saved}); use another work_dir")
     saved.write_text(text, encoding="utf-8")
     base = str(Path(pipe["base_model"]).expanduser())
@@ -163,24 +184,24 @@ def run_pipeline(config_path: str | Path, *, progress: Callable[[str], Any] = lo
     if algorithm == "sweet-rl":
         critic = work / "critic"
         if not done("critic", critic):
-            train_critic(prefs, base, tmp := partial(critic), critic_cfg)
+            train_critic(prefs, base, tmp := partial(critic), stages["critic"])
             tmp.rename(critic)
         candidates = work / "candidates.jsonl"
         if not done("sample", candidates):
-            sample_candidates(collect, base, candidates, sample_cfg)
+            sample_candidates(collect, base, candidates, stages["sample"])
         actions = work / "action_pairs.jsonl"
         if not done("rank", actions):
-            rank_candidates(candidates, str(critic), actions, **rank_cfg)
+            rank_candidates(candidates, str(critic), actions, **stages["rank"])
         if not done("actor", checkpoint):
-            policy.train_actor(actions, base, tmp := partial(checkpoint), actor_cfg)
+            policy.train_actor(actions, base, tmp := partial(checkpoint), stages["actor"])
             tmp.rename(checkpoint)
     elif algorithm == "rft":
         if not done("rft", checkpoint):
-            policy.train_rft(collect, base, tmp := partial(checkpoint), rft_cfg, min_score=min_score)
+            policy.train_rft(collect, base, tmp := partial(checkpoint), stages["rft"], min_score=stages["rft_min_score"])
             tmp.rename(checkpoint)
     else:
         if not done("dpo", checkpoint):
-            policy.train_multiturn_dpo(prefs, base, tmp := partial(checkpoint), dpo_cfg)
+            policy.train_multiturn_dpo(prefs, base, tmp := partial(checkpoint), stages["dpo"])
             tmp.rename(checkpoint)
     result["checkpoint"] = str(checkpoint)
 

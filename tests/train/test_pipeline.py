@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -15,6 +16,7 @@ from colbench.cli import main
 from colbench.tasks import load_tasks
 from colbench.train.common import load_model
 
+REPO = Path(__file__).resolve().parents[2]
 TASKS = load_tasks("bundled", "backend").tasks[:3]
 
 
@@ -197,3 +199,18 @@ def test_two_processes_train_the_actor_with_accelerate(sweet, tmp_path):
     assert len(rows) == -(-pairs // 4)
     assert rows[0]["margin"] == pytest.approx(0.0, abs=1e-6) and rows[-1]["margin"] > 0
     assert weights_differ(sweet["base"], out)
+
+
+def test_the_papers_recipe_is_the_default_and_the_shipped_config(tmp_path, monkeypatch):
+    from colbench.train.pipeline import load_config, stage_configs
+
+    monkeypatch.setenv("COLBENCH_BASE_MODEL", str(tiny_causal_lm(tmp_path / "base")))
+    shipped = stage_configs(load_config(REPO / "configs/train/sweet-llama8b-backend.toml"))
+    defaults = stage_configs({"pipeline": {}})
+    for stages in (shipped, defaults):
+        critic, sample, rank, actor = stages["critic"], stages["sample"], stages["rank"], stages["actor"]
+        assert (critic.lr, critic.beta, critic.epochs, critic.batch_size) == (2e-7, 0.1, 4, 8)
+        assert (sample.candidates, sample.fraction) == (16, 0.1)
+        assert (rank["pairs_per_turn"], rank["beta"]) == (4, 0.1)
+        assert (actor.lr, actor.beta, actor.nll, actor.epochs, actor.batch_size) == (2e-7, 0.1, 0.01, 1, 8)
+        assert (stages["rft"].batch_size, stages["dpo"].batch_size) == (32, 8)
