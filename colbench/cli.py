@@ -280,6 +280,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 bar.stop()
 
     summary = asyncio.run(main())
+    from colbench.report import write_report
+
+    write_report(out)  # DESIGN: a run directory carries its report.html
     _print_eval_table(summary, out)
     return 0
 

@@ -105,6 +105,7 @@ def test_protocol_edge_cases_over_http(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["episodes"] == 4 and summary["errors"] == 0
     assert summary["success"]["mean"] == 0.75 and len(summary["success"]["ci95"]) == 2
+    assert "0.750 [" in (out / "report.html").read_text()  # every run carries its report
     config = json.loads((out / "run.json").read_text())
     assert config["agent"] == "openai:agent" and len(config["tasks_sha256"]) == 64
 

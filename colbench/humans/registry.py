@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from colbench.errors import ColbenchError
-
 DEFAULT_HUMAN = {"backend": "llama-3.1-70b-instruct", "frontend": "qwen2-vl-72b-instruct"}
 
 

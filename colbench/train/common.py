@@ -135,6 +135,58 @@ def save_checkpoint(accelerator: Any, model: Any, tokenizer: Any, out: Path, *, 
     accelerator.wait_for_everyone()
 
 
+class Training:
+    """One stage's training run: the model (LoRA and checkpointing as configured), AdamW and
+    a sharded loader of example indices, prepared by accelerate. `fit(step)` runs the epochs
+    (step: a micro-batch of indices -> loss and values to log), logs every optimizer step to
+    `<stage>_log.jsonl`, and saves the checkpoint."""
+
+    def __init__(self, base_model: str, cfg: TrainConfig, n_examples: int, out_dir: str | Path, stage: str):
+        import torch
+
+        self.cfg, self.base_model = cfg, base_model
+        self.accelerator, self.micro = make_accelerator(cfg)
+        torch.manual_seed(cfg.seed)
+        model, self.tokenizer = prepare_model(base_model, cfg, self.accelerator)
+        optim = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
+        self.model, self.optim, self.loader = self.accelerator.prepare(
+            model, optim, index_loader(n_examples, self.micro, cfg.seed))
+        self.out = Path(out_dir)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.log_path = self.out / f"{stage}_log.jsonl"
+
+    def frozen(self, compute: Any) -> Any:
+        """`compute()` with the starting weights and no gradients: the frozen reference."""
+        import torch
+
+        self.model.eval()
+        with torch.no_grad():
+            value = compute()
+        self.model.train()
+        return value
+
+    def fit(self, step: Any) -> list[dict[str, Any]]:
+        acc = self.accelerator
+        steps = StepLog(self.log_path, enabled=acc.is_main_process)
+        pending: list[dict[str, float]] = []
+        for epoch in range(self.cfg.epochs):
+            for idx in self.loader:
+                with acc.accumulate(self.model):
+                    loss, extra = step(idx)
+                    acc.backward(loss)
+                    self.optim.step()
+                    self.optim.zero_grad()
+                values = {"loss": loss, **extra}
+                pending.append({k: acc.gather(v.detach().reshape(-1)).float().mean().item() for k, v in values.items()})
+                if acc.sync_gradients:  # one log line per optimizer step, averaged over its micro-batches
+                    steps.write(epoch=epoch, step=len(steps.rows) + 1,
+                                **{k: sum(p[k] for p in pending) / len(pending) for k in pending[0]})
+                    pending = []
+        steps.close()
+        save_checkpoint(acc, self.model, self.tokenizer, self.out, base_path=self.base_model, lora=self.cfg.lora_r > 0)
+        return steps.rows
+
+
 class StepLog:
     """`<stage>_log.jsonl` in the output directory: one line per optimizer step."""
 

@@ -19,18 +19,7 @@ from typing import Any
 
 from colbench.errors import ColbenchError
 from colbench.protocol import read_agent_message
-from colbench.train.common import (
-    StepLog,
-    TrainConfig,
-    chunks,
-    index_loader,
-    load_jsonl,
-    load_model,
-    make_accelerator,
-    padded_token_logps,
-    prepare_model,
-    save_checkpoint,
-)
+from colbench.train.common import TrainConfig, Training, chunks, load_jsonl, load_model, padded_token_logps
 
 CRITIC_PREFIX = "In light that the final answer is: {reference}."
 
@@ -90,44 +79,23 @@ def train_critic(pairs_path: str | Path, base_model: str, out_dir: str | Path,
 
     cfg = cfg or CriticConfig()
     pairs = load_pairs(pairs_path)
-    accelerator, micro = make_accelerator(cfg)
-    torch.manual_seed(cfg.seed)
-    critic, tokenizer = prepare_model(base_model, cfg, accelerator)
-    encoded = [(encode_trajectory(tokenizer, p["reference"], p["problem_description"], p["chosen"]["turns"],
-                                  cfg.max_length),
-                encode_trajectory(tokenizer, p["reference"], p["problem_description"], p["rejected"]["turns"],
+    run = Training(base_model, cfg, len(pairs), out_dir, "critic")
+    tok, pad = run.tokenizer, run.tokenizer.pad_token_id
+    encoded = [(encode_trajectory(tok, p["reference"], p["problem_description"], p["chosen"]["turns"], cfg.max_length),
+                encode_trajectory(tok, p["reference"], p["problem_description"], p["rejected"]["turns"],
                                   cfg.max_length)) for p in pairs]
     n_turns = max(max(c[1] + r[1]) for c, r in encoded) or 1
-    optim = torch.optim.AdamW([p for p in critic.parameters() if p.requires_grad], lr=cfg.lr)
-    critic, optim, loader = accelerator.prepare(critic, optim, index_loader(len(encoded), micro, cfg.seed))
-    pad = tokenizer.pad_token_id
     flat = [seq for pair in encoded for seq in pair]  # chosen, rejected, chosen, ...
-    critic.eval()
-    with torch.no_grad():  # the reference: the base model, before any update
-        ref = torch.cat([_turn_means(critic, part, pad, n_turns) for part in chunks(flat, 2 * micro)])
-    critic.train()
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    steps = StepLog(out / "critic_log.jsonl", enabled=accelerator.is_main_process)
-    pending: list[float] = []
-    for epoch in range(cfg.epochs):
-        for idx in loader:
-            with accelerator.accumulate(critic):
-                both = [encoded[i][0] for i in idx] + [encoded[i][1] for i in idx]
-                means = _turn_means(critic, both, pad, n_turns)
-                rows = torch.tensor([2 * i for i in idx] + [2 * i + 1 for i in idx])
-                adv = cfg.beta * (means - ref[rows].to(means.device))  # absent turns: 0 - 0
-                loss = bradley_terry_loss(adv[: len(idx)], adv[len(idx):])
-                accelerator.backward(loss)
-                optim.step()
-                optim.zero_grad()
-            pending.append(accelerator.gather(loss.detach()[None]).mean().item())
-            if accelerator.sync_gradients:
-                steps.write(epoch=epoch, step=len(steps.rows) + 1, loss=sum(pending) / len(pending))
-                pending = []
-    steps.close()
-    save_checkpoint(accelerator, critic, tokenizer, out, base_path=base_model, lora=cfg.lora_r > 0)
-    return [r["loss"] for r in steps.rows]
+    # The reference: the base model's per-turn means, before any update.
+    ref = run.frozen(lambda: torch.cat([_turn_means(run.model, part, pad, n_turns) for part in chunks(flat, 2 * run.micro)]))
+
+    def step(idx: list[int]) -> tuple[Any, dict[str, Any]]:
+        means = _turn_means(run.model, [encoded[i][0] for i in idx] + [encoded[i][1] for i in idx], pad, n_turns)
+        rows = torch.tensor([2 * i for i in idx] + [2 * i + 1 for i in idx])
+        adv = cfg.beta * (means - ref[rows].to(means.device))  # absent turns: 0 - 0
+        return bradley_terry_loss(adv[: len(idx)], adv[len(idx):]), {}
+
+    return [r["loss"] for r in run.fit(step)]
 
 
 def turn_advantages_of(model: Any, tokenizer: Any, reference_model: Any, rows: list[dict[str, Any]], *,

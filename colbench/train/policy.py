@@ -20,17 +20,7 @@ from typing import Any
 
 from colbench.errors import ColbenchError
 from colbench.protocol import agent_messages
-from colbench.train.common import (
-    StepLog,
-    TrainConfig,
-    chunks,
-    index_loader,
-    load_jsonl,
-    make_accelerator,
-    padded_token_logps,
-    prepare_model,
-    save_checkpoint,
-)
+from colbench.train.common import TrainConfig, Training, chunks, load_jsonl, load_tokenizer, padded_token_logps
 
 log = logging.getLogger(__name__)
 
@@ -94,98 +84,43 @@ def example_logps(model: Any, examples: list[Example], pad_id: int, micro: int =
     return total, count
 
 
-def _reference_logps(model: Any, examples: list[Example], pad_id: int, batch: int) -> Any:
-    """The starting model's log-probabilities: the frozen reference, computed once."""
-    import torch
-
-    model.eval()
-    with torch.no_grad():
-        parts = [example_logps(model, part, pad_id)[0] for part in chunks(examples, batch)]
-    model.train()
-    return torch.cat(parts).detach()
-
-
 def train_dpo(pairs: list[tuple[Example, Example]], base_model: str, out_dir: str | Path, cfg: DPOConfig,
-              *, stage: str = "actor", tokenizer: Any = None) -> list[dict[str, Any]]:
+              *, stage: str = "actor") -> list[dict[str, Any]]:
     """DPO with an NLL term; saves the checkpoint and `<stage>_log.jsonl` (loss, margin)."""
     import torch
 
     from colbench.train.losses import dpo_loss
 
-    accelerator, micro = make_accelerator(cfg)
-    torch.manual_seed(cfg.seed)
-    model, tok = prepare_model(base_model, cfg, accelerator)
-    tok = tokenizer or tok
-    optim = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
-    model, optim, loader = accelerator.prepare(model, optim, index_loader(len(pairs), micro, cfg.seed))
+    run = Training(base_model, cfg, len(pairs), out_dir, stage)
+    pad = run.tokenizer.pad_token_id
     chosen, rejected = [c for c, _ in pairs], [r for _, r in pairs]
-    ref_c = _reference_logps(model, chosen, tok.pad_token_id, micro)
-    ref_r = _reference_logps(model, rejected, tok.pad_token_id, micro)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    steps = StepLog(out / f"{stage}_log.jsonl", enabled=accelerator.is_main_process)
-    pending: list[tuple[float, float]] = []
-    for epoch in range(cfg.epochs):
-        for idx in loader:
-            with accelerator.accumulate(model):
-                logps, counts = example_logps(model, [chosen[i] for i in idx] + [rejected[i] for i in idx],
-                                              tok.pad_token_id)
-                k = len(idx)
-                ids = torch.tensor(idx, device=logps.device)
-                loss, margin = dpo_loss(logps[:k], logps[k:], ref_c.to(logps.device)[ids], ref_r.to(logps.device)[ids],
-                                        counts[:k], beta=cfg.beta, nll=cfg.nll)
-                accelerator.backward(loss)
-                optim.step()
-                optim.zero_grad()
-            pending.append((accelerator.gather(loss.detach()[None]).mean().item(),
-                            accelerator.gather(margin).mean().item()))
-            if accelerator.sync_gradients:
-                steps.write(epoch=epoch, step=len(steps.rows) + 1, loss=sum(l for l, _ in pending) / len(pending),
-                            margin=sum(m for _, m in pending) / len(pending))
-                pending = []
-    steps.close()
-    save_checkpoint(accelerator, model, tok, out, base_path=base_model, lora=cfg.lora_r > 0)
-    return steps.rows
+    ref_c, ref_r = run.frozen(lambda: tuple(
+        torch.cat([example_logps(run.model, part, pad)[0] for part in chunks(side, run.micro)])
+        for side in (chosen, rejected)))
+
+    def step(idx: list[int]) -> tuple[Any, dict[str, Any]]:
+        logps, counts = example_logps(run.model, [chosen[i] for i in idx] + [rejected[i] for i in idx], pad)
+        k, ids = len(idx), torch.tensor(idx)
+        loss, margin = dpo_loss(logps[:k], logps[k:], ref_c[ids].to(logps.device), ref_r[ids].to(logps.device),
+                                counts[:k], beta=cfg.beta, nll=cfg.nll)
+        return loss, {"margin": margin}
+
+    return run.fit(step)
 
 
 def train_sft(examples: list[Example], base_model: str, out_dir: str | Path, cfg: SFTConfig,
               *, stage: str = "rft") -> list[dict[str, Any]]:
     """Token-mean negative log-likelihood of the trained tokens; saves the checkpoint."""
-    import torch
+    run = Training(base_model, cfg, len(examples), out_dir, stage)
 
-    accelerator, micro = make_accelerator(cfg)
-    torch.manual_seed(cfg.seed)
-    model, tok = prepare_model(base_model, cfg, accelerator)
-    optim = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
-    model, optim, loader = accelerator.prepare(model, optim, index_loader(len(examples), micro, cfg.seed))
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    steps = StepLog(out / f"{stage}_log.jsonl", enabled=accelerator.is_main_process)
-    pending: list[float] = []
-    for epoch in range(cfg.epochs):
-        for idx in loader:
-            with accelerator.accumulate(model):
-                logps, counts = example_logps(model, [examples[i] for i in idx], tok.pad_token_id)
-                loss = -logps.sum() / counts.sum().clamp(min=1)
-                accelerator.backward(loss)
-                optim.step()
-                optim.zero_grad()
-            pending.append(accelerator.gather(loss.detach()[None]).mean().item())
-            if accelerator.sync_gradients:
-                steps.write(epoch=epoch, step=len(steps.rows) + 1, loss=sum(pending) / len(pending))
-                pending = []
-    steps.close()
-    save_checkpoint(accelerator, model, tok, out, base_path=base_model, lora=cfg.lora_r > 0)
-    return steps.rows
+    def step(idx: list[int]) -> tuple[Any, dict[str, Any]]:
+        logps, counts = example_logps(run.model, [examples[i] for i in idx], run.tokenizer.pad_token_id)
+        return -logps.sum() / counts.sum().clamp(min=1), {}
+
+    return run.fit(step)
 
 
 # The three commands: read the stage's JSONL, encode, train.
-
-def _tokenizer(base_model: str) -> Any:
-    from colbench.train.common import load_tokenizer
-
-    return load_tokenizer(base_model)
-
 
 def train_actor(pairs_path: str | Path, base_model: str, out_dir: str | Path,
                 cfg: DPOConfig | None = None) -> list[dict[str, Any]]:
@@ -196,13 +131,13 @@ def train_actor(pairs_path: str | Path, base_model: str, out_dir: str | Path,
         if not isinstance(row.get("chosen"), str) or "context" not in row:
             raise ColbenchError(f"{pairs_path} line {n} is not an action pair (context, chosen, rejected); "
                                 "make them with `colbench train rank`")
-    tok = _tokenizer(base_model)
+    tok = load_tokenizer(base_model)
     pairs = []
     for row in rows:
         messages = agent_messages(row["split"], row["problem_description"], row["context"])
         pairs.append(([encode_action(tok, messages, row["chosen"], cfg.max_length)],
                       [encode_action(tok, messages, row["rejected"], cfg.max_length)]))
-    return train_dpo(pairs, base_model, out_dir, cfg, stage="actor", tokenizer=tok)
+    return train_dpo(pairs, base_model, out_dir, cfg, stage="actor")
 
 
 def train_multiturn_dpo(pairs_path: str | Path, base_model: str, out_dir: str | Path,
@@ -213,7 +148,7 @@ def train_multiturn_dpo(pairs_path: str | Path, base_model: str, out_dir: str | 
     for n, row in enumerate(rows, 1):
         if not isinstance(row.get("chosen"), dict) or "turns" not in row["chosen"]:
             raise ColbenchError(f"{pairs_path} line {n} is not a trajectory pair; make them with `colbench train prefs`")
-    tok = _tokenizer(base_model)
+    tok = load_tokenizer(base_model)
     pairs = []
     for row in rows:
         c = trajectory_example(tok, row["split"], row["problem_description"], row["chosen"]["turns"], cfg.max_length)
@@ -222,7 +157,7 @@ def train_multiturn_dpo(pairs_path: str | Path, base_model: str, out_dir: str | 
             pairs.append((c, r))
     if not pairs:
         raise ColbenchError(f"{pairs_path} has no pair in which both trajectories have an agent turn")
-    return train_dpo(pairs, base_model, out_dir, cfg, stage="dpo", tokenizer=tok)
+    return train_dpo(pairs, base_model, out_dir, cfg, stage="dpo")
 
 
 def successful_trajectories(run_dir: str | Path, *, min_score: float | None = None) -> list[dict[str, Any]]:
@@ -254,7 +189,7 @@ def train_rft(run_dir: str | Path, base_model: str, out_dir: str | Path, cfg: SF
     if not kept:
         raise ColbenchError(f"{run_dir} has no successful trajectory to fine-tune on"
                             + ("" if min_score is None else f" (score >= {min_score})"))
-    tok = _tokenizer(base_model)
+    tok = load_tokenizer(base_model)
     examples = [trajectory_example(tok, t["split"], t["problem_description"], t["turns"], cfg.max_length)
                 for t in kept]
     examples = [e for e in examples if e]
