@@ -136,3 +136,22 @@ def test_a_run_without_successes_gives_nothing_to_fine_tune_on(base, tmp_path, c
     writer.close()
     assert main(["train", "rft", str(run.path), "--model", str(base), "--out", str(tmp_path / "out")]) == 2
     assert "has no successful trajectory" in capsys.readouterr().err
+
+
+def test_generation_gives_n_candidates_per_turn_and_vllm_is_optional(base):
+    import importlib.util
+
+    from colbench.errors import ColbenchError
+    from colbench.train.generate import TransformersGenerator, make_generator
+
+    gen = make_generator(str(base), "auto")
+    assert isinstance(gen, TransformersGenerator)  # no vLLM or no GPU here
+    chats = [agent_messages("backend", "Write f.", []), agent_messages("backend", "Write g.", [])]
+    out = gen.generate(chats, n=3, temperature=1.0, top_p=1.0, max_new_tokens=6, seed=0)
+    assert [len(c) for c in out] == [3, 3] and len({*out[0], *out[1]}) > 1
+    again = make_generator(str(base), "transformers").generate(chats, n=3, temperature=1.0, top_p=1.0,
+                                                                max_new_tokens=6, seed=0)
+    assert again == out  # seeded
+    if importlib.util.find_spec("vllm") is None:
+        with pytest.raises(ColbenchError, match="needs vLLM installed"):
+            make_generator(str(base), "vllm")
