@@ -64,3 +64,31 @@ def write_jsonl_atomic(path: str | os.PathLike, records: list[dict[str, Any]]) -
 
 def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
     write_text_atomic(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+
+
+def read_appended(path: Path, *, repair: bool = False) -> list[dict[str, Any]]:
+    """Every complete line of an append-only JSONL file, in order. A line cut short by a kill
+    mid-write is not a finished record; with `repair` it is removed (the file is truncated
+    after the last complete line) so later appends stay clean."""
+    if not path.exists():
+        return []
+    data = path.read_bytes()
+    records, good_end, pos = [], 0, 0
+    while pos < len(data):
+        nl = data.find(b"\n", pos)
+        if nl < 0:
+            break  # no newline: a torn final write
+        line = data[pos:nl]
+        pos = nl + 1
+        if not line.strip():
+            good_end = pos
+            continue
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            break
+        good_end = pos
+    if repair and good_end < len(data):
+        with open(path, "r+b") as f:
+            f.truncate(good_end)
+    return records

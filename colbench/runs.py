@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from colbench.errors import ColbenchError
-from colbench.jsonl import write_json_atomic
+from colbench.jsonl import read_appended, write_json_atomic
 
 RUN_FILE = "run.json"
 EPISODES_FILE = "episodes.jsonl"
@@ -52,30 +52,7 @@ class RunDir:
         A line cut short by a kill mid-write is not a finished episode; with `repair` it is
         removed (the file is truncated after the last complete line) so appends stay clean.
         """
-        p = self.episodes_path
-        if not p.exists():
-            return []
-        data = p.read_bytes()
-        records, good_end = [], 0
-        pos = 0
-        while pos < len(data):
-            nl = data.find(b"\n", pos)
-            if nl < 0:
-                break  # no newline: a torn final write
-            line = data[pos:nl]
-            pos = nl + 1
-            if not line.strip():
-                good_end = pos
-                continue
-            try:
-                records.append(json.loads(line))
-            except ValueError:
-                break
-            good_end = pos
-        if repair and good_end < len(data):
-            with open(p, "r+b") as f:
-                f.truncate(good_end)
-        return records
+        return read_appended(self.episodes_path, repair=repair)
 
     def latest(self) -> dict[tuple[str, int], dict[str, Any]]:
         """The last record for each (task_id, sample)."""

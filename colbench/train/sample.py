@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from colbench.errors import ColbenchError
-from colbench.jsonl import write_jsonl_atomic
+from colbench.jsonl import read_appended, write_jsonl_atomic
 from colbench.protocol import agent_messages
-from colbench.runs import RunDir
+from colbench.runs import EpisodeWriter, RunDir
 from colbench.tasks import load_tasks
 from colbench.train.common import load_jsonl
 
@@ -84,15 +84,41 @@ def sample_candidates(run_dir: str | Path, policy: str, out: str | Path, cfg: Sa
     if not 0 < cfg.fraction <= 1:
         raise ColbenchError(f"the data fraction must be in (0, 1], not {cfg.fraction}")
     contexts = turn_contexts(run_dir, cfg.fraction, cfg.seed)
-    gen = make_generator(policy, cfg.engine, seed=cfg.seed, batch_size=cfg.batch_size)
-    log.info("sampling %d candidates for %d turns", cfg.candidates, len(contexts))
-    texts = gen.generate([agent_messages(c["split"], c["problem_description"], c["context"]) for c in contexts],
-                         n=cfg.candidates, temperature=cfg.temperature, top_p=cfg.top_p,
-                         max_new_tokens=cfg.max_new_tokens, seed=cfg.seed)
-    gen.close()
+    # Generation is the long part: each chunk's candidates are appended to OUT.partial as
+    # they come, and a re-run with the same settings continues after the last finished chunk.
+    out = Path(out)
+    partial = out.with_name(out.name + ".partial")
+    settings = {"run": str(run_dir), "policy": policy, **asdict(cfg)}
+    done = read_appended(partial, repair=True)
+    if done and done[0].get("settings") != settings:
+        partial.unlink()  # another configuration's candidates: start over
+        done = []
+    generated = {(r["task_id"], r["sample"], r["turn"]): r["texts"] for r in done[1:]}
+    todo = [c for c in contexts if (c["task_id"], c["sample"], c["turn"]) not in generated]
+    if todo:
+        writer = EpisodeWriter(partial)
+        try:
+            if not done:
+                writer.append({"settings": settings})
+            gen = make_generator(policy, cfg.engine, seed=cfg.seed, batch_size=cfg.batch_size)
+            log.info("sampling %d candidates for %d turns (%d already done)", cfg.candidates, len(contexts),
+                     len(contexts) - len(todo))
+            size = max(1, cfg.batch_size) * 8
+            for start in range(0, len(todo), size):
+                part = todo[start:start + size]
+                texts = gen.generate([agent_messages(c["split"], c["problem_description"], c["context"]) for c in part],
+                                     n=cfg.candidates, temperature=cfg.temperature, top_p=cfg.top_p,
+                                     max_new_tokens=cfg.max_new_tokens, seed=cfg.seed + 1009 * start)
+                for c, ts in zip(part, texts):
+                    writer.append({"task_id": c["task_id"], "sample": c["sample"], "turn": c["turn"], "texts": ts})
+                    generated[(c["task_id"], c["sample"], c["turn"])] = ts
+            gen.close()
+        finally:
+            writer.close()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     ref_model, tokenizer = load_model(reference or policy)
     ref_model.to(device).eval()
+    texts = [generated[(c["task_id"], c["sample"], c["turn"])] for c in contexts]
     flat = [{**c, "text": t} for c, ts in zip(contexts, texts) for t in ts]
     ref = candidate_mean_logps(ref_model, tokenizer, flat, max_length=cfg.max_length, batch_size=cfg.batch_size)
     rows, k = [], 0
@@ -100,6 +126,7 @@ def sample_candidates(run_dir: str | Path, policy: str, out: str | Path, cfg: Sa
         rows.append({**c, "candidates": [{"text": t, "ref_mean_logp": ref[k + j]} for j, t in enumerate(ts)]})
         k += len(ts)
     write_jsonl_atomic(out, rows)
+    partial.unlink(missing_ok=True)
     return len(rows)
 
 

@@ -214,3 +214,39 @@ def test_the_papers_recipe_is_the_default_and_the_shipped_config(tmp_path, monke
         assert (rank["pairs_per_turn"], rank["beta"]) == (4, 0.1)
         assert (actor.lr, actor.beta, actor.nll, actor.epochs, actor.batch_size) == (2e-7, 0.1, 0.01, 1, 8)
         assert (stages["rft"].batch_size, stages["dpo"].batch_size) == (32, 8)
+
+
+def test_a_stopped_sample_stage_continues_where_it_stopped(sweet, tmp_path, monkeypatch):
+    from colbench.train import generate
+    from colbench.train.sample import SampleConfig, sample_candidates
+
+    real = generate.TransformersGenerator.generate
+    calls = []
+
+    def stop_after_one_chunk(self, conversations, **kw):
+        calls.append(len(conversations))
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # the process is stopped during the second chunk
+        return real(self, conversations, **kw)
+
+    monkeypatch.setattr(generate.TransformersGenerator, "generate", stop_after_one_chunk)
+    out = tmp_path / "cands.jsonl"
+    cfg = SampleConfig(candidates=2, fraction=1.0, max_new_tokens=4, batch_size=1)
+    with pytest.raises(KeyboardInterrupt):
+        sample_candidates(sweet["work"] / "collect", str(sweet["base"]), out, cfg)
+    partial = jsonl(tmp_path / "cands.jsonl.partial")
+    assert not out.exists() and len(partial) == 1 + 8  # settings, then the first chunk's 8 turns
+    asked = []
+
+    def count(self, conversations, **kw):
+        asked.append(len(conversations))
+        return real(self, conversations, **kw)
+
+    monkeypatch.setattr(generate.TransformersGenerator, "generate", count)
+    n = sample_candidates(sweet["work"] / "collect", str(sweet["base"]), out, cfg)
+    rows = jsonl(out)
+    assert asked == [1]  # only the turn that was not finished is generated again
+    assert n == len(rows) == 9 and not (tmp_path / "cands.jsonl.partial").exists()
+    kept = {(r["task_id"], r["sample"], r["turn"]): r["texts"] for r in partial[1:]}
+    assert all([c["text"] for c in r["candidates"]] == kept[(r["task_id"], r["sample"], r["turn"])]
+               for r in rows if (r["task_id"], r["sample"], r["turn"]) in kept)
