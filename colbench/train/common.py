@@ -99,9 +99,13 @@ def prepare_model(path: str, cfg: TrainConfig, accelerator: Any) -> tuple[Any, A
     import torch
 
     model, tokenizer = load_model(path)
-    if cfg.gradient_checkpointing == "on" or (cfg.gradient_checkpointing == "auto" and torch.cuda.is_available()):
+    checkpointing = cfg.gradient_checkpointing == "on" or (cfg.gradient_checkpointing == "auto"
+                                                           and torch.cuda.is_available())
+    if checkpointing:
         model.gradient_checkpointing_enable()
         model.config.use_cache = False
+        if cfg.lora_r > 0:  # frozen embeddings: reentrant checkpointing (older transformers) needs this
+            model.enable_input_require_grads()
     if cfg.lora_r > 0:
         try:
             from peft import LoraConfig, get_peft_model

@@ -155,3 +155,9 @@ def test_generation_gives_n_candidates_per_turn_and_vllm_is_optional(base):
     if importlib.util.find_spec("vllm") is None:
         with pytest.raises(ColbenchError, match="needs vLLM installed"):
             make_generator(str(base), "vllm")
+
+
+def test_lora_with_gradient_checkpointing_still_learns(base, tmp_path):
+    rows = train_actor(action_pairs(tmp_path / "pairs.jsonl"), str(base), tmp_path / "out",
+                       DPOConfig(lr=5e-3, epochs=2, batch_size=2, lora_r=4, gradient_checkpointing="on"))
+    assert rows[-1]["margin"] > rows[0]["margin"]
