@@ -29,5 +29,5 @@ for agent in agents:
     table.add_row(agent, str(s["episodes"]), str(s["errors"]), fmt(s["score"]), fmt(s["success"]),
                   f"{s.get('mean_agent_turns', 0):.1f}")
 Console(width=120).print(table)
-print(f"run directories: {out}/<agent> (episodes.jsonl, summary.json)")
+print(f"run directories: {out}/<agent> (episodes.jsonl, summary.json, report.html)")
 PY
