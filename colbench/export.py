@@ -17,7 +17,7 @@ from colbench.errors import ColbenchError
 from colbench.jsonl import write_jsonl_atomic
 from colbench.protocol import agent_messages
 from colbench.runs import RunDir
-from colbench.tasks import Task, load_tasks
+from colbench.tasks import Task
 
 FORMATS = ("sweet_rl",)
 
@@ -27,11 +27,9 @@ def _render(messages: list[dict[str, str]]) -> str:
 
 
 def sweet_rl_lines(run_dir: str | Path) -> Iterator[dict[str, Any]]:
-    run = RunDir(run_dir)
-    if not run.exists():
-        raise ColbenchError(f"{run_dir} is not a run directory (no run.json)")
+    run = RunDir.existing(run_dir)
     config = run.read_config()
-    taskset = load_tasks(config["tasks_path"], config["split"])
+    taskset = run.taskset()
     if taskset.sha256 != config["tasks_sha256"]:
         raise ColbenchError(f"the task file {config['tasks_path']} changed since the run; cannot export it faithfully")
     tasks = taskset.tasks[: config["limit"]] if config.get("limit") else taskset.tasks

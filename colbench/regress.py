@@ -67,9 +67,7 @@ def load_side(path: str | Path, metric: str) -> Side:
     """A run directory or a submission JSON file, as per-task values of `metric`."""
     p = Path(path)
     if p.is_dir():
-        run = RunDir(p)
-        if not run.exists():
-            raise ColbenchError(f"{p} is not a run directory (no run.json)")
+        run = RunDir.existing(p)
         config = run.read_config()
         frame = run.frame()
         split = str(config.get("split"))

@@ -98,8 +98,7 @@ def write_report(run_dir: str | os.PathLike, out: str | os.PathLike | None = Non
         raise ColbenchError(f"run directory {run.path} does not exist")
     if not run.path.is_dir():
         raise ColbenchError(f"{run.path} is not a directory")
-    if not run.exists():
-        raise ColbenchError(f"{run.path} is not a run directory (it has no run.json)")
+    RunDir.existing(run.path)
     target = Path(out) if out is not None else run.path / REPORT_FILE
     html = render_report(run, target.parent)
     try:

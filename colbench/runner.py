@@ -148,9 +148,7 @@ async def run_eval(cfg: EvalConfig, taskset: TaskSet, agent: Agent, human: Human
         writer.close()
     summary = summarize(run.frame(), expected_episodes=len(tasks) * cfg.samples, seed=cfg.seed)
     if baseline is not None:
-        baseline_run = RunDir(baseline)
-        if not baseline_run.exists():
-            raise ColbenchError(f"baseline {baseline} is not a run directory (no run.json)")
+        baseline_run = RunDir.existing(baseline, "baseline")
         summary["win_rate"] = {"baseline": str(baseline), **win_rate(run.frame(), baseline_run.frame())}
     summary.update({"agent": cfg.agent, "human": cfg.human, "split": cfg.split, "tasks": cfg.tasks})
     write_json_atomic(run.path / SUMMARY_FILE, summary)

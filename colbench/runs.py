@@ -35,6 +35,21 @@ class RunDir:
     def exists(self) -> bool:
         return (self.path / RUN_FILE).is_file()
 
+    @classmethod
+    def existing(cls, path: str | os.PathLike, label: str = "") -> "RunDir":
+        """The run at `path`; one sentence when there is none (`label` names its role)."""
+        run = cls(path)
+        if not run.exists():
+            raise ColbenchError(f"{label + ' ' if label else ''}{path} is not a run directory (no run.json)")
+        return run
+
+    def taskset(self) -> Any:
+        """The tasks the run was made from (a TaskSet)."""
+        from colbench.tasks import load_tasks
+
+        config = self.read_config()
+        return load_tasks(config["tasks_path"], config["split"])
+
     def read_config(self) -> dict[str, Any]:
         try:
             return json.loads((self.path / RUN_FILE).read_text(encoding="utf-8"))

@@ -48,6 +48,14 @@ def load_jsonl(path: str | Path, what: str) -> list[dict[str, Any]]:
     return rows
 
 
+def task_with_reference(tasks: dict[str, Any], task_id: str, run_dir: Any, config: dict[str, Any]) -> Any:
+    """A run's task, which must carry its reference solution: the critic's training-time input."""
+    task = tasks.get(task_id)
+    if task is None or not task.ground_truth.strip():
+        raise ColbenchError(f"task {task_id!r} of {run_dir} has no reference solution in {config['tasks_path']}")
+    return task
+
+
 def load_tokenizer(path: str) -> Any:
     from transformers import AutoTokenizer
 
@@ -169,17 +177,23 @@ class Training:
         self.model.train()
         return value
 
+    def update(self, loss_fn: Any) -> Any:
+        """One micro-batch: `loss_fn()` -> (loss, extra), backward, and the optimizer step
+        once gradients have accumulated over the batch."""
+        with self.accelerator.accumulate(self.model):
+            loss, extra = loss_fn()
+            self.accelerator.backward(loss)
+            self.optim.step()
+            self.optim.zero_grad()
+        return loss, extra
+
     def fit(self, step: Any) -> list[dict[str, Any]]:
         acc = self.accelerator
         steps = StepLog(self.log_path, enabled=acc.is_main_process)
         pending: list[dict[str, float]] = []
         for epoch in range(self.cfg.epochs):
             for idx in self.loader:
-                with acc.accumulate(self.model):
-                    loss, extra = step(idx)
-                    acc.backward(loss)
-                    self.optim.step()
-                    self.optim.zero_grad()
+                loss, extra = self.update(lambda: step(idx))
                 values = {"loss": loss, **extra}
                 pending.append({k: acc.gather(v.detach().reshape(-1)).float().mean().item() for k, v in values.items()})
                 if acc.sync_gradients:  # one log line per optimizer step, averaged over its micro-batches

@@ -15,7 +15,7 @@ from typing import Any
 from colbench.errors import ColbenchError
 from colbench.jsonl import write_jsonl_atomic
 from colbench.runs import RunDir
-from colbench.tasks import load_tasks
+from colbench.train.common import task_with_reference
 
 
 def _trajectory(record: dict[str, Any]) -> dict[str, Any]:
@@ -24,23 +24,19 @@ def _trajectory(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def preference_pairs(run_dir: str | Path, *, min_gap: float = 0.05) -> list[dict[str, Any]]:
-    run = RunDir(run_dir)
-    if not run.exists():
-        raise ColbenchError(f"{run_dir} is not a run directory (no run.json)")
+    run = RunDir.existing(run_dir)
     config = run.read_config()
     if int(config.get("samples", 1)) < 2:
         raise ColbenchError(f"no preference pairs are possible: {run_dir} has 1 sample per task; "
                             "collect with colbench eval --samples K (K >= 2)")
-    tasks = load_tasks(config["tasks_path"], config["split"]).by_id()
+    tasks = run.taskset().by_id()
     by_task: dict[str, list[dict[str, Any]]] = {}
     for (task_id, _), record in sorted(run.latest().items()):
         if record.get("status") == "ok" and record.get("score") is not None:
             by_task.setdefault(task_id, []).append(record)
     pairs = []
     for task_id, records in by_task.items():
-        task = tasks.get(task_id)
-        if task is None or not task.ground_truth.strip():
-            raise ColbenchError(f"task {task_id!r} of {run_dir} has no reference solution in {config['tasks_path']}")
+        task = task_with_reference(tasks, task_id, run_dir, config)
         frontend = task.split == "frontend"
         winners = records if frontend else [r for r in records if r.get("success")]
         if not winners:

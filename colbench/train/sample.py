@@ -22,8 +22,7 @@ from colbench.errors import ColbenchError
 from colbench.jsonl import read_appended, write_jsonl_atomic
 from colbench.protocol import agent_messages
 from colbench.runs import EpisodeWriter, RunDir
-from colbench.tasks import load_tasks
-from colbench.train.common import load_jsonl
+from colbench.train.common import load_jsonl, task_with_reference
 
 log = logging.getLogger(__name__)
 
@@ -44,18 +43,14 @@ class SampleConfig:
 def turn_contexts(run_dir: str | Path, fraction: float, seed: int) -> list[dict[str, Any]]:
     """A seeded random `fraction` (at least one) of the agent turns of a run's finished
     episodes, each with the dialogue before it and the task's reference solution."""
-    run = RunDir(run_dir)
-    if not run.exists():
-        raise ColbenchError(f"{run_dir} is not a run directory (no run.json)")
+    run = RunDir.existing(run_dir)
     config = run.read_config()
-    tasks = load_tasks(config["tasks_path"], config["split"]).by_id()
+    tasks = run.taskset().by_id()
     turns = []
     for (task_id, sample), r in sorted(run.latest().items()):
         if r.get("status") != "ok":
             continue
-        task = tasks.get(task_id)
-        if task is None or not task.ground_truth.strip():
-            raise ColbenchError(f"task {task_id!r} of {run_dir} has no reference solution in {config['tasks_path']}")
+        task = task_with_reference(tasks, task_id, run_dir, config)
         agent_turn = 0
         for i, t in enumerate(r["turns"]):
             if t["role"] == "agent":
