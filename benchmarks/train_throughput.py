@@ -12,13 +12,15 @@ backward, AdamW step, zero_grad, and the loss read back as the trainers log it) 
             chosen and rejected in one forward batch, each trajectory a prefix (reference
             solution and request, 1/4 of the tokens) then --turns agent turns separated by
             user replies; per-turn mean log-probabilities with the trainer's own helper
-            (critic._turn_means: common.padded_token_logps + losses.turn_means), minus the
+            (critic.turn_mean_logps: common.padded_token_logps + losses.turn_means), minus the
             frozen reference's (computed once, before timing, as the trainer does), times
-            beta, into losses.bradley_terry_loss;
+            beta, into losses.bradley_terry_loss (critic.critic_pair_loss);
   actor     the step of colbench.train.policy.train_dpo: --batch action pairs, chosen and
             rejected in one forward batch, the prompt (3/4 of the tokens) masked and the
             reply trained; policy.example_logps into losses.dpo_loss (beta 0.1, NLL 0.01)
-            against the reference log-probabilities computed once before timing.
+            against the reference log-probabilities computed once before timing
+            (policy.dpo_pair_loss).
+  All three take the optimizer step the trainers take (common.Training.update).
 
 The step bodies themselves (a few lines inside the trainers' loops) are replicated here
 around those functions, under the same make_accelerator / accelerator.prepare /
@@ -126,26 +128,23 @@ def main(argv: list[str] | None = None) -> int:
     import torch
     import transformers
 
-    from colbench.train.common import TrainConfig, make_accelerator, prepare_model
-    from colbench.train.critic import _turn_means
-    from colbench.train.losses import bradley_terry_loss, dpo_loss
-    from colbench.train.policy import example_logps
+    from colbench.train.common import Training, TrainConfig
+    from colbench.train.critic import turn_mean_logps, critic_pair_loss
+    from colbench.train.policy import dpo_pair_loss, example_logps
 
     transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
 
     cfg = TrainConfig(lr=2e-7, batch_size=args.batch, max_length=args.seq_len, lora_r=args.lora_r)
-    accelerator, micro = make_accelerator(cfg)
-    assert micro == args.batch  # one process, no accumulation: one forward batch per step
-    torch.manual_seed(0)
+    # The trainers' own set-up and optimizer step (Training), one process: one forward batch per step.
     with tempfile.TemporaryDirectory(prefix="colbench-train-bench-") as tmp:
-        model, tokenizer = prepare_model(str(build_checkpoint(Path(tmp), args)), cfg, accelerator)
+        run = Training(str(build_checkpoint(Path(tmp) / "model", args)), cfg, args.batch, Path(tmp) / "out", "bench")
+    assert run.micro == args.batch
+    accelerator, model = run.accelerator, run.model
     n_params = sum(p.numel() for p in model.parameters())
     n_trained = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    optim = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
-    model, optim = accelerator.prepare(model, optim)
     device = accelerator.device
-    pad = tokenizer.pad_token_id
+    pad = run.tokenizer.pad_token_id
     assert pad == PAD
 
     b, length = args.batch, args.seq_len
@@ -160,41 +159,20 @@ def main(argv: list[str] | None = None) -> int:
     beta, nll = 0.1, 0.01
 
     # The frozen references, computed once before training, as the trainers do.
-    model.eval()
-    with torch.no_grad():
-        critic_ref = _turn_means(model, critic_seqs, pad, args.turns).detach()
-        actor_ref = example_logps(model, actor_examples, pad)[0].detach()
-    model.train()
+    critic_ref, actor_ref = run.frozen(lambda: (turn_mean_logps(model, critic_seqs, pad, args.turns),
+                                                example_logps(model, actor_examples, pad)[0]))
     sft_ids = ids.to(device)
     sft_mask = torch.ones_like(sft_ids)
 
     def baseline_step() -> float:
-        with accelerator.accumulate(model):
-            loss = model(input_ids=sft_ids, attention_mask=sft_mask, labels=sft_ids).loss
-            accelerator.backward(loss)
-            optim.step()
-            optim.zero_grad()
-        return loss.item()
+        return run.update(lambda: (model(input_ids=sft_ids, attention_mask=sft_mask, labels=sft_ids).loss, {}))[0].item()
 
-    def critic_step() -> float:  # train_critic's loop body
-        with accelerator.accumulate(model):
-            means = _turn_means(model, critic_seqs, pad, args.turns)
-            adv = beta * (means - critic_ref.to(means.device))
-            loss = bradley_terry_loss(adv[:b], adv[b:])
-            accelerator.backward(loss)
-            optim.step()
-            optim.zero_grad()
-        return loss.item()
+    def critic_step() -> float:  # train_critic's step
+        return run.update(lambda: (critic_pair_loss(model, critic_seqs, critic_ref, pad, args.turns, beta), {}))[0].item()
 
-    def actor_step() -> float:  # train_dpo's loop body
-        with accelerator.accumulate(model):
-            logps, counts = example_logps(model, actor_examples, pad)
-            ref = actor_ref.to(logps.device)
-            loss, _ = dpo_loss(logps[:b], logps[b:], ref[:b], ref[b:], counts[:b], beta=beta, nll=nll)
-            accelerator.backward(loss)
-            optim.step()
-            optim.zero_grad()
-        return loss.item()
+    def actor_step() -> float:  # train_dpo's step
+        return run.update(lambda: dpo_pair_loss(model, actor_examples[:b], actor_examples[b:], actor_ref[:b],
+                                                actor_ref[b:], pad, beta=beta, nll=nll))[0].item()
 
     methods = [("baseline", "baseline: plain SFT (HF causal-LM loss)", baseline_step),
                ("critic", "critic: Bradley-Terry, per-turn mean log-ratios", critic_step),

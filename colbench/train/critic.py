@@ -62,7 +62,7 @@ def load_pairs(path: str | Path) -> list[dict[str, Any]]:
     return pairs
 
 
-def _turn_means(model: Any, sequences: list[tuple[list[int], list[int]]], pad_id: int, n_turns: int) -> Any:
+def turn_mean_logps(model: Any, sequences: list[tuple[list[int], list[int]]], pad_id: int, n_turns: int) -> Any:
     """(B, n_turns) mean token log-probability of each agent turn."""
     from colbench.train.losses import turn_means
 
@@ -75,8 +75,6 @@ def train_critic(pairs_path: str | Path, base_model: str, out_dir: str | Path,
     """Trains and saves the critic; returns the per-step losses."""
     import torch
 
-    from colbench.train.losses import bradley_terry_loss
-
     cfg = cfg or CriticConfig()
     pairs = load_pairs(pairs_path)
     run = Training(base_model, cfg, len(pairs), out_dir, "critic")
@@ -87,15 +85,26 @@ def train_critic(pairs_path: str | Path, base_model: str, out_dir: str | Path,
     n_turns = max(max(c[1] + r[1]) for c, r in encoded) or 1
     flat = [seq for pair in encoded for seq in pair]  # chosen, rejected, chosen, ...
     # The reference: the base model's per-turn means, before any update.
-    ref = run.frozen(lambda: torch.cat([_turn_means(run.model, part, pad, n_turns) for part in chunks(flat, 2 * run.micro)]))
+    ref = run.frozen(lambda: torch.cat([turn_mean_logps(run.model, part, pad, n_turns) for part in chunks(flat, 2 * run.micro)]))
 
     def step(idx: list[int]) -> tuple[Any, dict[str, Any]]:
-        means = _turn_means(run.model, [encoded[i][0] for i in idx] + [encoded[i][1] for i in idx], pad, n_turns)
         rows = torch.tensor([2 * i for i in idx] + [2 * i + 1 for i in idx])
-        adv = cfg.beta * (means - ref[rows].to(means.device))  # absent turns: 0 - 0
-        return bradley_terry_loss(adv[: len(idx)], adv[len(idx):]), {}
+        return critic_pair_loss(run.model, [encoded[i][0] for i in idx] + [encoded[i][1] for i in idx], ref[rows],
+                                pad, n_turns, cfg.beta), {}
 
     return [r["loss"] for r in run.fit(step)]
+
+
+def critic_pair_loss(model: Any, sequences: list[tuple[list[int], list[int]]], ref_means: Any, pad_id: int,
+                     n_turns: int, beta: float) -> Any:
+    """Bradley-Terry loss of k pairs: `sequences` are the k chosen then the k rejected
+    trajectories, `ref_means` (2k, n_turns) the reference's per-turn means for them."""
+    from colbench.train.losses import bradley_terry_loss
+
+    means = turn_mean_logps(model, sequences, pad_id, n_turns)
+    adv = beta * (means - ref_means.to(means.device))  # absent turns: 0 - 0
+    k = len(sequences) // 2
+    return bradley_terry_loss(adv[:k], adv[k:])
 
 
 def turn_advantages_of(model: Any, tokenizer: Any, reference_model: Any, rows: list[dict[str, Any]], *,
@@ -110,8 +119,8 @@ def turn_advantages_of(model: Any, tokenizer: Any, reference_model: Any, rows: l
     with torch.no_grad():
         for part in chunks(seqs, batch_size):
             n_turns = max(max(m) for _, m in part) or 1
-            diff = _turn_means(model, part, tokenizer.pad_token_id, n_turns) - \
-                _turn_means(reference_model, part, tokenizer.pad_token_id, n_turns)
+            diff = turn_mean_logps(model, part, tokenizer.pad_token_id, n_turns) - \
+                turn_mean_logps(reference_model, part, tokenizer.pad_token_id, n_turns)
             for seq, d in zip(part, diff.tolist()):
                 out.append([beta * v for v in d[: max(seq[1])]])
     return out
@@ -133,7 +142,7 @@ def candidate_mean_logps(model: Any, tokenizer: Any, rows: list[dict[str, Any]],
     with torch.no_grad():
         for part in chunks(seqs, batch_size):
             n_turns = max(max(m) for _, m in part)
-            means = _turn_means(model, part, tokenizer.pad_token_id, n_turns)
+            means = turn_mean_logps(model, part, tokenizer.pad_token_id, n_turns)
             out += [means[i, max(seq[1]) - 1].item() for i, seq in enumerate(part)]
     return out
 

@@ -126,6 +126,7 @@ def _agent_toml(path: Path, model: str, temperature: float, max_tokens: int) -> 
 
 def run_pipeline(config_path: str | Path, *, progress: Callable[[str], Any] = log.info) -> dict[str, Any]:
     from colbench.runner import EvalConfig, evaluate
+    from colbench.runs import RunDir
     from colbench.train import policy
     from colbench.train.critic import train_critic
     from colbench.train.prefs import write_preference_pairs
@@ -149,25 +150,28 @@ def run_pipeline(config_path: str | Path, *, progress: Callable[[str], Any] = lo
               "seed": seed, "concurrency": int(pipe.get("concurrency", 8))}
     result: dict[str, Any] = {"work_dir": str(work)}
 
-    def partial(path: Path) -> Path:
-        """Checkpoints are trained into NAME.partial and renamed when saved, so a stage
-        stopped half-way is re-run rather than kept."""
-        tmp = path.with_name(path.name + ".partial")
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        return tmp
-
     def done(name: str, path: Path) -> bool:
         exists = path.exists() and (path.is_file() or (path / "config.json").is_file() or
                                     (path / "summary.json").is_file())
         progress(f"{name}: {'kept' if exists else 'running'} ({path})")
         return exists
 
+    def checkpoint_stage(name: str, path: Path, train: Callable[[Path], Any]) -> None:
+        """Checkpoints are trained into NAME.partial and renamed when saved, so a stage
+        stopped half-way is re-run rather than kept."""
+        if done(name, path):
+            return
+        tmp = path.with_name(path.name + ".partial")
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        train(tmp)
+        tmp.rename(path)
+
     # 1. collect: the base policy, sampling, K trajectories per task
     col = doc.get("collect", {})
     collect = Path(col["run"]).expanduser() if col.get("run") else work / "collect"
-    if col.get("run") and not (collect / "run.json").is_file():
-        raise ColbenchError(f"pipeline config [collect]: run {col['run']} is not a run directory (no run.json)")
+    if col.get("run"):
+        RunDir.existing(collect, "pipeline config [collect]: run")
     if not done("collect", collect):
         agent = col.get("agent") or _agent_toml(work / "collect_agent.toml", base, col.get("temperature", 1.0),
                                                 col.get("max_tokens", 1024))
@@ -183,26 +187,20 @@ def run_pipeline(config_path: str | Path, *, progress: Callable[[str], Any] = lo
     checkpoint = work / algorithm
     if algorithm == "sweet-rl":
         critic = work / "critic"
-        if not done("critic", critic):
-            train_critic(prefs, base, tmp := partial(critic), stages["critic"])
-            tmp.rename(critic)
+        checkpoint_stage("critic", critic, lambda out: train_critic(prefs, base, out, stages["critic"]))
         candidates = work / "candidates.jsonl"
         if not done("sample", candidates):
             sample_candidates(collect, base, candidates, stages["sample"])
         actions = work / "action_pairs.jsonl"
         if not done("rank", actions):
             rank_candidates(candidates, str(critic), actions, **stages["rank"])
-        if not done("actor", checkpoint):
-            policy.train_actor(actions, base, tmp := partial(checkpoint), stages["actor"])
-            tmp.rename(checkpoint)
+        checkpoint_stage("actor", checkpoint, lambda out: policy.train_actor(actions, base, out, stages["actor"]))
     elif algorithm == "rft":
-        if not done("rft", checkpoint):
-            policy.train_rft(collect, base, tmp := partial(checkpoint), stages["rft"], min_score=stages["rft_min_score"])
-            tmp.rename(checkpoint)
+        checkpoint_stage("rft", checkpoint, lambda out: policy.train_rft(collect, base, out, stages["rft"],
+                                                                         min_score=stages["rft_min_score"]))
     else:
-        if not done("dpo", checkpoint):
-            policy.train_multiturn_dpo(prefs, base, tmp := partial(checkpoint), stages["dpo"])
-            tmp.rename(checkpoint)
+        checkpoint_stage("dpo", checkpoint,
+                         lambda out: policy.train_multiturn_dpo(prefs, base, out, stages["dpo"]))
     result["checkpoint"] = str(checkpoint)
 
     # last: evaluate the new checkpoint with the same harness (greedy, as `hf:CHECKPOINT`)

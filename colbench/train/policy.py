@@ -65,19 +65,15 @@ def trajectory_example(tokenizer: Any, split: str, problem: str, turns: list[dic
     return out
 
 
-def example_logps(model: Any, examples: list[Example], pad_id: int, micro: int = 0) -> tuple[Any, Any]:
+def example_logps(model: Any, examples: list[Example], pad_id: int) -> tuple[Any, Any]:
     """Summed log-probability of each example's trained tokens, and their count."""
     import torch
 
     flat = [seq for ex in examples for seq in ex]
     owner = torch.tensor([i for i, ex in enumerate(examples) for _ in ex])
-    sums, counts = [], []
-    for part in chunks(flat, micro or len(flat)):
-        logps, marks = padded_token_logps(model, part, pad_id)
-        marks = marks.to(logps.dtype)
-        sums.append((logps * marks).sum(-1))
-        counts.append(marks.sum(-1))
-    seq_sum, seq_count = torch.cat(sums), torch.cat(counts)
+    logps, marks = padded_token_logps(model, flat, pad_id)
+    marks = marks.to(logps.dtype)
+    seq_sum, seq_count = (logps * marks).sum(-1), marks.sum(-1)
     owner = owner.to(seq_sum.device)
     total = torch.zeros(len(examples), dtype=seq_sum.dtype, device=seq_sum.device).index_add(0, owner, seq_sum)
     count = torch.zeros(len(examples), dtype=seq_sum.dtype, device=seq_sum.device).index_add(0, owner, seq_count)
@@ -89,8 +85,6 @@ def train_dpo(pairs: list[tuple[Example, Example]], base_model: str, out_dir: st
     """DPO with an NLL term; saves the checkpoint and `<stage>_log.jsonl` (loss, margin)."""
     import torch
 
-    from colbench.train.losses import dpo_loss
-
     run = Training(base_model, cfg, len(pairs), out_dir, stage)
     pad = run.tokenizer.pad_token_id
     chosen, rejected = [c for c, _ in pairs], [r for _, r in pairs]
@@ -99,13 +93,23 @@ def train_dpo(pairs: list[tuple[Example, Example]], base_model: str, out_dir: st
         for side in (chosen, rejected)))
 
     def step(idx: list[int]) -> tuple[Any, dict[str, Any]]:
-        logps, counts = example_logps(run.model, [chosen[i] for i in idx] + [rejected[i] for i in idx], pad)
-        k, ids = len(idx), torch.tensor(idx)
-        loss, margin = dpo_loss(logps[:k], logps[k:], ref_c[ids].to(logps.device), ref_r[ids].to(logps.device),
-                                counts[:k], beta=cfg.beta, nll=cfg.nll)
+        ids = torch.tensor(idx)
+        loss, margin = dpo_pair_loss(run.model, [chosen[i] for i in idx], [rejected[i] for i in idx], ref_c[ids],
+                                     ref_r[ids], pad, beta=cfg.beta, nll=cfg.nll)
         return loss, {"margin": margin}
 
     return run.fit(step)
+
+
+def dpo_pair_loss(model: Any, chosen: list[Example], rejected: list[Example], ref_chosen: Any, ref_rejected: Any,
+                  pad_id: int, *, beta: float, nll: float) -> tuple[Any, Any]:
+    """DPO + NLL of k pairs in one forward batch; returns (loss, margin per pair)."""
+    from colbench.train.losses import dpo_loss
+
+    logps, counts = example_logps(model, chosen + rejected, pad_id)
+    k = len(chosen)
+    return dpo_loss(logps[:k], logps[k:], ref_chosen.to(logps.device), ref_rejected.to(logps.device), counts[:k],
+                    beta=beta, nll=nll)
 
 
 def train_sft(examples: list[Example], base_model: str, out_dir: str | Path, cfg: SFTConfig,
@@ -163,13 +167,9 @@ def train_multiturn_dpo(pairs_path: str | Path, base_model: str, out_dir: str | 
 def successful_trajectories(run_dir: str | Path, *, min_score: float | None = None) -> list[dict[str, Any]]:
     """Backend: the episodes that passed every test; frontend: those scoring >= min_score."""
     from colbench.runs import RunDir
-    from colbench.tasks import load_tasks
 
-    run = RunDir(run_dir)
-    if not run.exists():
-        raise ColbenchError(f"{run_dir} is not a run directory (no run.json)")
-    config = run.read_config()
-    tasks = load_tasks(config["tasks_path"], config["split"]).by_id()
+    run = RunDir.existing(run_dir)
+    tasks = run.taskset().by_id()
     out = []
     for (task_id, _), r in sorted(run.latest().items()):
         if r.get("status") != "ok" or r.get("score") is None or task_id not in tasks:
