@@ -242,8 +242,10 @@ def cmd_score(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.stop()
     from rich.table import Table
+    from colbench.sandbox.runner import HASH_SEED
     mode = f", compat {args.compat}" if args.compat else ""
-    table = Table(title=f"colbench score ({args.sandbox} sandbox{mode})")
+    setting = f"{args.sandbox} sandbox{mode}, hash seed {HASH_SEED}" if tasks.tasks[0].split == "backend" else "frontend"
+    table = Table(title=f"colbench score ({setting})")
     for col in ("answers", "tasks", "n", "mean score", "success rate", "seconds"):
         table.add_column(col)
     rate = "-" if summary.success_rate is None else f"{summary.success_rate:.3f}"

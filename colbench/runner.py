@@ -24,6 +24,7 @@ from colbench.humans.base import Human
 from colbench.jsonl import write_json_atomic
 from colbench.runs import SUMMARY_FILE, EpisodeWriter, RunDir
 from colbench.sandbox import open_sandbox
+from colbench.sandbox.runner import HASH_SEED
 from colbench.scoring.backend import BackendScorer
 from colbench.scoring.metrics import summarize, win_rate
 from colbench.scoring.refcache import ReferenceCache
@@ -67,6 +68,8 @@ def run_config(cfg: EvalConfig, taskset: TaskSet, agent: Agent, human: Human) ->
         "agent_model": _model_settings(agent), "human_model": _model_settings(human),
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     })
+    if cfg.split == "backend":
+        out["hash_seed"] = HASH_SEED  # every answer and reference ran with it (set order)
     return out
 
 

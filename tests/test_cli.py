@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from colbench.sandbox.runner import HASH_SEED
 from colbench.tasks import load_tasks
 
 COLBENCH = [sys.executable, "-m", "colbench.cli"]
@@ -56,7 +57,8 @@ def test_score_writes_one_line_per_answer_in_order(tmp_path, bundled_answers, sa
     assert [r["score"] for r in rows[:-1]] == [1.0] * 6 and all(r["success"] for r in rows[:-1])
     assert rows[-1]["score"] == 0.0 and rows[-1]["success"] is False
     assert {t["status"] for t in rows[-1]["tests"]} == {"error"}
-    assert "mean score" in proc.stdout
+    assert {r["hash_seed"] for r in rows} == {HASH_SEED}  # set order is part of the result
+    assert "mean score" in proc.stdout and f"hash seed {HASH_SEED}" in proc.stdout
 
 
 def test_malformed_task_line(tmp_path, bundled_answers):

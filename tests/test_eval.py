@@ -108,6 +108,7 @@ def test_protocol_edge_cases_over_http(tmp_path):
     assert "0.750 [" in (out / "report.html").read_text()  # every run carries its report
     config = json.loads((out / "run.json").read_text())
     assert config["agent"] == "openai:agent" and len(config["tasks_sha256"]) == 64
+    assert config["hash_seed"] == 0  # every answer and reference hashed with it
 
 
 def test_transient_failures_are_retried_and_persistent_ones_recorded_as_errors(tmp_path):

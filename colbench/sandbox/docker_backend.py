@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from colbench.errors import SandboxError
 from colbench.sandbox.pool import STREAM_LIMIT, WorkerPool
+from colbench.sandbox.runner import hash_seed_env
 
 LABEL = "colbench.sandbox"
 OWNER_LABEL = "colbench.owner"
@@ -121,7 +122,8 @@ class DockerBackend:
         try:
             return self.client.containers.run(
                 self.image,
-                command=["python3", "-I", RUNNER_IN_IMAGE, "--listen", "/ipc/runner.sock"],
+                # Not -I, which ignores PYTHONHASHSEED; the environment is all ours.
+                command=["python3", "-s", "-P", RUNNER_IN_IMAGE, "--listen", "/ipc/runner.sock"],
                 detach=True,
                 network_mode="none",
                 read_only=True,
@@ -134,7 +136,8 @@ class DockerBackend:
                 memswap_limit=lim.memory,
                 pids_limit=lim.pids,
                 nano_cpus=int(lim.cpus * 1e9),
-                environment={"HOME": "/tmp", "OPENBLAS_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"},
+                environment={"HOME": "/tmp", "OPENBLAS_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1",
+                             **hash_seed_env()},
                 working_dir="/tmp",
                 labels={LABEL: "1", OWNER_LABEL: str(os.getpid())},
             )

@@ -26,13 +26,16 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Protocol
 
 from colbench.errors import SandboxError
-from colbench.sandbox.runner import MAX_LINE
+from colbench.sandbox.runner import ENCODE_TIMEOUT_S, MAX_JOB_BYTES
 from colbench.sandbox.values import decode
 
 log = logging.getLogger(__name__)
 
-STREAM_LIMIT = 2 * MAX_LINE + 1024
-# Time a worker gets beyond the sum of its job's time limits before it is presumed stuck.
+# A reply holds one job's values (the runner keeps them within MAX_JOB_BYTES together)
+# plus per-test framing and error messages.
+STREAM_LIMIT = MAX_JOB_BYTES + 4 * 1024 * 1024
+# Time a worker gets beyond the sum of its job's time limits (each test's call and the
+# encoding of its value) before it is presumed stuck.
 SLACK_S = 10.0
 # Tries of one job across workers that died or were replaced under it. Hostile jobs kill at
 # most two workers each, so only a sandbox that cannot work at all gets this far.
@@ -189,7 +192,7 @@ class WorkerPool:
     async def run(self, job: Job) -> list[dict]:
         """The runner's raw result for each call (see runner.py); `call_result` decodes one."""
         payload = {"code": job.code, "calls": job.calls, "timeout": job.timeout, "mode": job.mode}
-        wait_s = len(job.calls) * (job.timeout + 0.5) + SLACK_S
+        wait_s = len(job.calls) * (job.timeout + ENCODE_TIMEOUT_S + 0.5) + SLACK_S
         strikes = attempts = 0
         last_reason = ""
         async with self._lanes:

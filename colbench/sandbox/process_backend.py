@@ -17,6 +17,7 @@ import tempfile
 
 from colbench.sandbox.image import runner_path
 from colbench.sandbox.pool import STREAM_LIMIT, WorkerPool
+from colbench.sandbox.runner import hash_seed_env
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +62,12 @@ class ProcessBackend:
             "COLBENCH_CHILD_FSIZE": str(CHILD_FSIZE),
             "OPENBLAS_NUM_THREADS": "1",
             "PYTHONDONTWRITEBYTECODE": "1",
+            **hash_seed_env(),
         }
+        # Not -I: it would ignore PYTHONHASHSEED. The environment above is the whole of it,
+        # and -s -P keep user site-packages and the script's folder off the path as -I does.
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-I", str(runner_path()), "--stdio",
+            sys.executable, "-s", "-P", str(runner_path()), "--stdio",
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL, env=env, cwd=scratch, limit=STREAM_LIMIT,
             start_new_session=True,

@@ -45,10 +45,28 @@ import time
 
 PROTOCOL_VERSION = 1
 
-# A value deeper or bigger than this is reported as not comparable rather than sent.
+# Every runner, and so every answer and every reference, hashes strings with this seed
+# (PYTHONHASHSEED): equal code then gives equal output, set iteration order included, in
+# every process and on every run, as in the original checker's single process.
+HASH_SEED = 0
+
+# Size limits on the values that leave the sandbox. Anything over them is reported as not
+# comparable (the test fails) instead of being sent. Both count the value's encoded JSON
+# form: a node is one JSON value in it (a list of 10**6 ints or floats is 10**6 + 2 nodes,
+# a dict of n items 3n + 2), a byte one byte of it (an ASCII character is one byte, other
+# characters 6 or 12, a big int about one per hex digit). The runner counts what its
+# children send and enforces both; the children's encoder only stops early.
 MAX_DEPTH = 100
-MAX_NODES = 1_000_000
-MAX_LINE = 32 * 1024 * 1024
+MAX_VALUE_NODES = 3_000_000
+MAX_VALUE_BYTES = 32 * 1024 * 1024
+# ... and on the values of one job (all of an answer's, or a reference's, test calls).
+MAX_JOB_NODES = 2 * MAX_VALUE_NODES
+MAX_JOB_BYTES = 2 * MAX_VALUE_BYTES
+# A child's result line longer than this is not a value the child's encoder wrote.
+MAX_LINE = MAX_VALUE_BYTES + 64 * 1024
+# Time to encode and send a value once its call has returned (not part of the test's time
+# limit); a value that takes longer is reported as too large.
+ENCODE_TIMEOUT_S = 5.0
 ERROR_CHARS = 300
 
 # Modules the parent imports on first sight in an answer, so later children inherit them
@@ -64,12 +82,44 @@ class _TooBig(Exception):
     pass
 
 
+def _too_large(what: str) -> dict:
+    return {"x": f"value too large ({what})"}
+
+
+_NODES_OVER = f"over {MAX_VALUE_NODES:,} nodes"
+_BYTES_OVER = f"over {MAX_VALUE_BYTES // 2**20} MiB encoded"
+_JOB_OVER = (f"this and the earlier tests' values together are over {MAX_JOB_NODES:,} nodes "
+             f"or {MAX_JOB_BYTES // 2**20} MiB")
+
+
+def _json_nodes(node, limit: int) -> int:
+    """How many JSON values `node` holds (counting stops just past `limit`)."""
+    n, stack = 0, [node]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        v = pop()
+        n += 1
+        if n > limit:
+            break
+        t = type(v)
+        if t is list:
+            extend(v)
+        elif t is dict:
+            extend(v.values())
+    return n
+
+
 # Trusted types, captured before any answer code runs in this process.
 _INT, _FLOAT, _BOOL, _STR, _BYTES, _NONE = int, float, bool, str, bytes, type(None)
 _LIST, _TUPLE, _DICT, _SET, _FROZENSET, _COMPLEX = list, tuple, dict, set, frozenset, complex
 _DECIMAL, _FRACTION = decimal.Decimal, fractions.Fraction
 _DATE, _DATETIME, _TIME, _TIMEDELTA = datetime.date, datetime.datetime, datetime.time, datetime.timedelta
 _TIMEZONE = datetime.timezone
+_BYTEARRAY, _RANGE, _TYPE = bytearray, range, type
+_TYPE_MODULE = type.__dict__["__module__"].__get__
+_TYPE_QUALNAME = type.__dict__["__qualname__"].__get__
+_MODULES = sys.modules
+_STDLIB = frozenset(sys.stdlib_module_names)
 _COUNTER, _ORDERED, _DEFAULT, _DEQUE = (
     collections.Counter, collections.OrderedDict, collections.defaultdict, collections.deque)
 _SMALL_INT = 1 << 53
@@ -89,37 +139,75 @@ def _pairs(items, enc, depth):
 
 def encode(value):
     """Tagged JSON form of `value` (see module docstring)."""
-    count = [0]
+    count = [0, 0]  # nodes, a lower bound of the encoded bytes
     np = sys.modules.get("numpy")
+
+    def grow(nbytes):
+        count[1] += nbytes
+        if count[1] > MAX_VALUE_BYTES:
+            raise _TooBig(_BYTES_OVER)
 
     def enc(v, depth):
         count[0] += 1
-        if count[0] > MAX_NODES or depth > MAX_DEPTH:
-            raise _TooBig
+        if count[0] > MAX_VALUE_NODES:
+            raise _TooBig(_NODES_OVER)
+        if depth > MAX_DEPTH:
+            raise _TooBig(f"nested over {MAX_DEPTH} levels deep")
         t = type(v)
-        if t is _STR or t is _BOOL or t is _NONE or t is _FLOAT:
+        if t is _STR:
+            grow(_STR.__len__(v))
+            return v
+        if t is _BOOL or t is _NONE or t is _FLOAT:
             return v
         if t is _INT:
+            if -_SMALL_INT < v < _SMALL_INT:
+                return v
+            grow(_INT.bit_length(v) // 4)
             return _int(v)
+        return container(v, t, depth)
+
+    def items(values, n, depth):
+        """Encoded elements; small ints, floats, bools and None inline (the common case of
+        long lists, several times faster than a call each)."""
+        if count[0] + n > MAX_VALUE_NODES:
+            raise _TooBig(_NODES_OVER)
+        out = []
+        append = out.append
+        for x in values:
+            tx = type(x)
+            if tx is _FLOAT or tx is _BOOL or tx is _NONE or (tx is _INT and -_SMALL_INT < x < _SMALL_INT):
+                append(x)
+            else:
+                count[0] -= 1  # enc counts it
+                append(enc(x, depth))
+        count[0] += len(out)
+        return out
+
+    def container(v, t, depth):
         d = depth + 1
         if t is _LIST:
-            return {"l": [enc(x, d) for x in _LIST.__iter__(v)]}
+            return {"l": items(_LIST.__iter__(v), _LIST.__len__(v), d)}
         if t is _TUPLE:
-            return {"t": [enc(x, d) for x in _TUPLE.__iter__(v)]}
+            return {"t": items(_TUPLE.__iter__(v), _TUPLE.__len__(v), d)}
         if t is _DICT:
             return {"d": _pairs(_DICT.items(v), enc, d)}
         if t is _SET:
-            return {"s": [enc(x, d) for x in _SET.__iter__(v)]}
+            return {"s": items(_SET.__iter__(v), _SET.__len__(v), d)}
         if t is _FROZENSET:
-            return {"f": [enc(x, d) for x in _FROZENSET.__iter__(v)]}
-        if t is _BYTES:
-            return {"b": _b64(v).decode("ascii")}
+            return {"f": items(_FROZENSET.__iter__(v), _FROZENSET.__len__(v), d)}
+        if t is _BYTES or t is _BYTEARRAY:
+            grow(len(v) * 4 // 3)
+            return {"b" if t is _BYTES else "ba": _b64(v).decode("ascii")}
         if t is _COMPLEX:
             return {"c": [_COMPLEX.real.__get__(v), _COMPLEX.imag.__get__(v)]}
         if t is _DECIMAL:
-            return {"D": _DECIMAL.__str__(v)}
+            text = _DECIMAL.__str__(v)
+            grow(len(text))
+            return {"D": text}
         if t is _FRACTION:
-            return {"Q": [_int(v.numerator), _int(v.denominator)]}
+            num, den = v.numerator, v.denominator
+            grow((_INT.bit_length(num) + _INT.bit_length(den)) // 4)
+            return {"Q": [_int(num), _int(den)]}
         if t is _DATETIME or t is _TIME:
             tz = v.tzinfo
             if tz is not None and type(tz) is not _TIMEZONE:
@@ -137,10 +225,15 @@ def encode(value):
         if t is _DEFAULT:
             return {"dd": _pairs(_DICT.items(v), enc, d)}
         if t is _DEQUE:
-            return {"q": [enc(x, d) for x in _DEQUE.__iter__(v)]}
+            return {"q": items(_DEQUE.__iter__(v), _DEQUE.__len__(v), d)}
+        if t is _RANGE:
+            return {"r": [_int(_RANGE.start.__get__(v)), _int(_RANGE.stop.__get__(v)),
+                          _int(_RANGE.step.__get__(v))]}
+        if _TYPE.__subclasscheck__(_TYPE, t):
+            return _encode_class(v)
         if _is_namedtuple(t):
             # A namedtuple equals the plain tuple of its fields, so it is sent as one.
-            return {"t": [enc(x, d) for x in _TUPLE.__iter__(v)]}
+            return {"t": items(_TUPLE.__iter__(v), _TUPLE.__len__(v), d)}
         if np is not None:
             got = _encode_numpy(np, v, t)
             if got is not None:
@@ -149,10 +242,29 @@ def encode(value):
 
     try:
         return enc(value, 0)
-    except _TooBig:
-        return {"x": "value too large or too deeply nested"}
+    except _TooBig as exc:
+        return _too_large(str(exc))
     except RecursionError:
-        return {"x": "value too deeply nested"}
+        return _too_large("too deeply nested")
+
+
+def _encode_class(cls):
+    """A class as its qualified name, if it is the standard library's class of that name.
+
+    Classes compare by identity, and a standard-library class has one identity under one
+    name in every process, so the name carries the value. A class the answer defined (or
+    one that claims a name it is not found under) stays not comparable."""
+    try:
+        module, qualname = _TYPE_MODULE(cls), _TYPE_QUALNAME(cls)
+        if type(module) is _STR and type(qualname) is _STR and module.partition(".")[0] in _STDLIB:
+            found = _MODULES.get(module)
+            for part in qualname.split("."):
+                found = getattr(found, part)
+            if found is cls:
+                return {"T": [module, qualname]}
+    except BaseException:
+        pass
+    return {"x": "a class that is not the standard library's"}
 
 
 def _is_namedtuple(t) -> bool:
@@ -169,9 +281,9 @@ def _encode_numpy(np, v, t):
         dt = ndarray.dtype.__get__(v)
         if dt.kind not in _NUMPY_KINDS or dt.fields is not None or dt.subdtype is not None:
             return {"x": f"numpy.ndarray of dtype {dt.str}"}
+        if ndarray.nbytes.__get__(v) * 4 // 3 > MAX_VALUE_BYTES:
+            raise _TooBig(_BYTES_OVER)
         data = ndarray.tobytes(v, order="C")
-        if len(data) > MAX_LINE // 2:
-            raise _TooBig
         return {"a": dt.str, "sh": list(ndarray.shape.__get__(v)), "b": _b64(data).decode("ascii")}
     if isinstance(v, generic) and t.__module__ == "numpy":
         try:
@@ -260,11 +372,16 @@ def _child_main(rfd: int, wfd: int, scratch: str) -> None:
                     ns = {"__name__": "answer", "__builtins__": builtins}
                     exec(code, ns)
                     value = eval(compiled_calls[i], ns)
+                # The call is over: encoding its value runs on the encoding clock, not the
+                # answer's (a long list takes most of a second to encode).
+                _write_all(wfd, b'{"i":%d,"s":"encoding"}\n' % i)
                 result = {"i": i, "s": "ok", "v": encode(value)}
             except BaseException as exc:
                 result = {"i": i, "s": "error", "e": _describe(exc)}
         try:
             line = _json_dumps(result, separators=(",", ":")).encode() + b"\n"
+            if len(line) > MAX_VALUE_BYTES:
+                line = _json_dumps({"i": i, "s": "ok", "v": _too_large(_BYTES_OVER)}).encode() + b"\n"
         except BaseException as exc:
             line = _json_dumps({"i": i, "s": "error", "e": _describe(exc)}).encode() + b"\n"
         _write_all(wfd, line)
@@ -420,6 +537,7 @@ class Runner:
         theirs.close()
         self.zygote = mine
         self.broken = False
+        self.job_nodes = self.job_bytes = 0
         self.retired = False
         self.killed: set[int] = set()
         self.spawn_pending = False
@@ -439,6 +557,7 @@ class Runner:
         timeout = float(req.get("timeout", 1.0))
         results: list = [None] * len(calls)
         self.killed = set()
+        self.job_nodes = self.job_bytes = 0
         i = 0
         try:
             while i < len(calls):
@@ -535,6 +654,7 @@ class Runner:
             os.close(job_w)
         expect = start
         buf = b""
+        encoding = False  # the child said test `expect` returned and is encoding its value
         deadline = time.monotonic() + timeout
         poller = select.poll()
         poller.register(rfd, select.POLLIN)
@@ -542,7 +662,8 @@ class Runner:
             while expect < len(results):
                 wait = deadline - time.monotonic()
                 if wait <= 0 or not poller.poll(wait * 1000):
-                    results[expect] = {"s": "timeout"}
+                    results[expect] = ({"s": "ok", "v": _too_large(f"not encoded within {ENCODE_TIMEOUT_S:g} s")}
+                                       if encoding else {"s": "timeout"})
                     self._kill(pid)
                     return expect + 1
                 chunk = os.read(rfd, 1 << 20)
@@ -558,22 +679,44 @@ class Runner:
                     line, buf = buf.split(b"\n", 1)
                     try:
                         msg = _json_loads(line)
-                        ok = type(msg) is dict and msg.get("i") == expect and msg.get("s") in ("ok", "error")
+                        ok = type(msg) is dict and msg.get("i") == expect and (
+                            msg.get("s") in ("ok", "error") or (msg.get("s") == "encoding" and not encoding))
                     except ValueError:
                         ok = False
                     if not ok:  # whatever wrote this was not our child's loop
                         results[expect] = {"s": "crash", "e": "garbled result"}
                         self._kill(pid)
                         return expect + 1
-                    del msg["i"]
-                    results[expect] = msg
+                    if msg["s"] == "encoding":
+                        encoding = True
+                        deadline = time.monotonic() + ENCODE_TIMEOUT_S
+                        continue
+                    results[expect] = self._checked(msg, len(line))
                     expect += 1
+                    encoding = False
                     deadline = time.monotonic() + timeout
             # Done: it must not live on into the next job.
             self._kill_done(pid)
             return expect
         finally:
             os.close(rfd)
+
+    def _checked(self, msg: dict, size: int) -> dict:
+        """A child's result as sent on: only the fields the host reads, values within the
+        limits (this job's totals included), an error message cut to length."""
+        if msg["s"] == "error":
+            e = msg.get("e")
+            return {"s": "error", "e": e[:ERROR_CHARS] if type(e) is str else "error"}
+        value = msg.get("v")
+        nodes = _json_nodes(value, MAX_VALUE_NODES)
+        if nodes > MAX_VALUE_NODES:
+            value = _too_large(_NODES_OVER)
+        elif self.job_nodes + nodes > MAX_JOB_NODES or self.job_bytes + size > MAX_JOB_BYTES:
+            value = _too_large(_JOB_OVER)
+        else:
+            self.job_nodes += nodes
+            self.job_bytes += size
+        return {"s": "ok", "v": value}
 
     def _reap(self, pid: int) -> str:
         return self._ask(f"reap {pid}".encode()).decode(errors="replace")
@@ -693,9 +836,28 @@ def serve(rfile, write, runner: Runner) -> None:
         write(_json_dumps(resp, separators=(",", ":")).encode() + b"\n")
 
 
+def hash_seed_env() -> dict[str, str]:
+    """The environment variables that give a Python process the runner's hash seed."""
+    return {"PYTHONHASHSEED": str(HASH_SEED)}
+
+
+def _ensure_hash_seed(argv: list[str]) -> None:
+    """Re-executes this runner with HASH_SEED unless it already hashes with it.
+
+    The seed is fixed when the interpreter starts, so it cannot be set from here; the
+    backends start the runner with it, and this guards every other way of starting one
+    (python -I, which ignores PYTHONHASHSEED, included)."""
+    if not sys.flags.ignore_environment and os.environ.get("PYTHONHASHSEED") == str(HASH_SEED):
+        return
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env.update(hash_seed_env(), PYTHONDONTWRITEBYTECODE="1")
+    os.execve(sys.executable, [sys.executable, "-s", "-P", os.path.abspath(__file__), *argv], env)
+
+
 def main(argv: list[str]) -> int:
     import tempfile  # runner only: children need not inherit it
 
+    _ensure_hash_seed(argv)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     _set_not_dumpable()
     if len(argv) == 2 and argv[0] == "--listen":

@@ -47,6 +47,35 @@ class DecodeError(ValueError):
     pass
 
 
+class ClassRef:
+    """A standard-library class sent by its qualified name (e.g. the builtin `int`).
+
+    Classes compare by identity and a standard-library class is the same object under the
+    same name in every process, so two ClassRefs are equal exactly when the classes were
+    the same: Python's `[int, str] == [int, str]` holds, `int == float` does not, and a
+    class never equals anything that is not a class."""
+
+    __slots__ = ("module", "qualname")
+
+    def __init__(self, module: str, qualname: str):
+        self.module = module
+        self.qualname = qualname
+
+    def __eq__(self, other: object) -> bool:
+        return (type(other) is ClassRef and other.module == self.module
+                and other.qualname == self.qualname)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash((ClassRef, self.module, self.qualname))
+
+    def __repr__(self) -> str:
+        name = self.qualname if self.module == "builtins" else f"{self.module}.{self.qualname}"
+        return f"<class {name!r}>"
+
+
 _NUMPY_KINDS = "biufcUS"
 
 
@@ -123,6 +152,16 @@ def _dec(node: Any) -> Any:
             return frozenset(_dec(x) for x in _list(body))
         if tag == "b":
             return _b64(body)
+        if tag == "ba":
+            return bytearray(_b64(body))
+        if tag == "r":
+            start, stop, step = (_int(x) for x in _list(body))
+            return range(start, stop, step)
+        if tag == "T":
+            module, qualname = _list(body)
+            if type(module) is not str or type(qualname) is not str:
+                raise DecodeError("bad class name")
+            return ClassRef(module, qualname)
         if tag == "c":
             re, im = _list(body)
             if type(re) is not float or type(im) is not float:

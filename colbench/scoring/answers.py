@@ -2,7 +2,7 @@
 
 Answers lines: {"task_id", "answer", ...}; several answers may share a task. The output
 has one line per answer line, in the same order, carrying the line's other fields plus
-task_id, score, success and per-test detail. It is written to a temporary file and
+task_id, score, success, per-test detail and (backend) the hash seed the code ran with. It is written to a temporary file and
 renamed into place only when every answer is scored, so an interrupted run leaves
 nothing half-written.
 """
@@ -19,6 +19,7 @@ from typing import Any, Callable
 from colbench.errors import ColbenchError, TaskFormatError
 from colbench.jsonl import parse_object, read_lines, write_jsonl_atomic
 from colbench.sandbox import open_sandbox
+from colbench.sandbox.runner import HASH_SEED
 from colbench.scoring.backend import BackendScorer
 from colbench.scoring.refcache import ReferenceCache
 from colbench.tasks import TaskSet
@@ -87,7 +88,8 @@ async def score_answers(tasks: TaskSet, answers: list[AnswerLine], *, sandbox: s
         async def one(i: int, a: AnswerLine) -> None:
             nonlocal done
             result = await scorer.score(by_id[a.task_id], a.answer)
-            records[i] = {**a.fields, "task_id": a.task_id, **result.record()}
+            # The hash seed the answer and reference ran with: it fixes set iteration order.
+            records[i] = {**a.fields, "task_id": a.task_id, **result.record(), "hash_seed": HASH_SEED}
             done += 1
             if progress is not None:
                 progress(done, len(answers))

@@ -1,7 +1,8 @@
 """On-disk cache of reference outputs, keyed by everything that determines them.
 
-Reference functions are trusted task data and deterministic, so each (runner version,
-exec mode, reference source, call) is computed once, ever: scoring many answers for a
+Reference functions are trusted task data and deterministic (every runner hashes with
+the same seed), so each (runner version, hash seed, exec mode, reference source, call) is
+computed once, ever: scoring many answers for a
 task, or re-scoring a run, never re-runs its reference. Only completed results (a value
 or an exception) are stored; timeouts and crashes are retried next time.
 """
@@ -16,6 +17,7 @@ import threading
 from pathlib import Path
 
 from colbench.sandbox.image import runner_path
+from colbench.sandbox.runner import HASH_SEED
 
 _runner_digest: str | None = None
 
@@ -29,7 +31,7 @@ def reference_key(mode: str, code: str, call: str) -> str:
     global _runner_digest
     if _runner_digest is None:
         _runner_digest = hashlib.sha256(runner_path().read_bytes()).hexdigest()
-    blob = json.dumps([_runner_digest, mode, code, call])
+    blob = json.dumps([_runner_digest, HASH_SEED, mode, code, call])
     return hashlib.sha256(blob.encode()).hexdigest()
 
 

@@ -101,6 +101,11 @@ ROUND_TRIP = [
          (1, "t"): collections.OrderedDict([("z", [b"x", None])])},
         id="nested"),
     pytest.param([[[[[[[[[[1]]]]]]]]]], id="nested-deep-ok"),
+    pytest.param(bytearray(), id="bytearray-empty"),
+    pytest.param(bytearray(b"ab\x00\xff"), id="bytearray"),
+    pytest.param(range(3), id="range"),
+    pytest.param(range(10, -20, -7), id="range-step"),
+    pytest.param(range(2**70, 2**71, 2**60), id="range-big"),
 ]
 
 
@@ -349,6 +354,15 @@ EQUAL = [
     pytest.param([1, (2, 3.0)], [1.0, (2, 3)], id="nested-numeric"),
     pytest.param({"k": 1}, {"k": 1.0}, id="dict-values-numeric"),
     pytest.param({1: "a"}, {1.0: "a"}, id="dict-keys-numeric"),
+    pytest.param(b"ab", bytearray(b"ab"), id="bytes-bytearray"),
+    pytest.param([bytearray(b"x")], [b"x"], id="bytearray-in-list"),
+    pytest.param(range(0), range(5, 5), id="empty-ranges"),
+    pytest.param(range(0, 2, 2), range(0, 1), id="ranges-same-elements"),
+    pytest.param([int, str, float], [int, str, float], id="builtin-classes"),
+    pytest.param({int: "i", type: "t"}, {type: "t", int: "i"}, id="classes-as-keys"),
+    pytest.param(collections.OrderedDict, collections.OrderedDict, id="stdlib-class"),
+    pytest.param(datetime.date, datetime.date, id="stdlib-c-class"),
+    pytest.param(json.JSONDecoder, json.JSONDecoder, id="stdlib-class-in-submodule"),
 ]
 
 
@@ -373,6 +387,14 @@ NOT_EQUAL = [
     pytest.param(Point(1, 2), [1, 2], id="namedtuple-list"),
     pytest.param({1, 2}, [1, 2], id="set-list"),
     pytest.param(2**64, 2**64 + 1, id="big-ints"),
+    pytest.param(bytearray(b"a"), "a", id="bytearray-str"),
+    pytest.param(range(3), [0, 1, 2], id="range-list"),
+    pytest.param(int, float, id="different-classes"),
+    pytest.param(int, 0, id="class-instance"),
+    pytest.param(int, "int", id="class-name"),
+    pytest.param(bool, int, id="subclass-class"),
+    pytest.param(collections.OrderedDict, dict, id="stdlib-class-base"),
+    pytest.param([int], [None], id="class-none"),
 ]
 
 
@@ -476,6 +498,26 @@ def nested_list(depth):
     return value
 
 
+class UserClass:
+    pass
+
+
+class SpoofedInt:
+    __module__ = "builtins"
+    __qualname__ = "int"
+
+
+class Meta(type):
+    def __eq__(cls, other):
+        return True
+
+    __hash__ = type.__hash__
+
+
+class WithMeta(metaclass=Meta):
+    pass
+
+
 NOT_COMPARABLE = [
     pytest.param(AlwaysEqual(), id="user-class-eq-true"),
     pytest.param(object(), id="object"),
@@ -499,8 +541,10 @@ NOT_COMPARABLE = [
     pytest.param(nested_list(200), id="list-200-deep"),
     pytest.param(len, id="builtin-function"),
     pytest.param(iter([1, 2]), id="iterator"),
-    pytest.param(range(3), id="range"),
-    pytest.param(bytearray(b"ab"), id="bytearray"),
+    pytest.param(UserClass, id="class-the-answer-defines"),
+    pytest.param(SpoofedInt, id="class-claiming-the-name-builtins.int"),
+    pytest.param(WithMeta, id="class-with-user-metaclass"),
+    pytest.param(LyingInt, id="subclass-of-int-the-answer-defines"),
 ]
 
 
@@ -642,3 +686,17 @@ def test_not_comparable_marker_node():
     assert isinstance(decode({"x": "some.Class"}), NotComparable)
     assert isinstance(decode({"x": ["not", "a", "str"]}), NotComparable)
     assert isinstance(decode({"l": [1, {"x": "y"}]})[1], NotComparable)
+
+
+def test_classes_come_back_as_equal_class_values():
+    # Official task 211's reference returns builtin classes; Python's == accepts them.
+    back = rt([int, str, list])
+    assert values_equal(rt([int, str, list]), back)
+    assert repr(back) == "[<class 'int'>, <class 'str'>, <class 'list'>]"
+    assert repr(rt(collections.OrderedDict)) == "<class 'collections.OrderedDict'>"
+    assert not values_equal(rt([int, str, list]), rt([int, str, tuple]))
+
+
+def test_spoofed_class_name_never_equals_the_real_class():
+    assert not values_equal(rt(int), rt(SpoofedInt))
+    assert not values_equal(rt([int]), rt([SpoofedInt]))
