@@ -66,7 +66,7 @@ MAX_JOB_BYTES = 2 * MAX_VALUE_BYTES
 MAX_LINE = MAX_VALUE_BYTES + 64 * 1024
 # Time to encode and send a value once its call has returned (not part of the test's time
 # limit); a value that takes longer is reported as too large.
-ENCODE_TIMEOUT_S = 5.0
+ENCODE_TIMEOUT_S = 10.0
 ERROR_CHARS = 300
 
 # Modules the parent imports on first sight in an answer, so later children inherit them
@@ -90,6 +90,19 @@ _NODES_OVER = f"over {MAX_VALUE_NODES:,} nodes"
 _BYTES_OVER = f"over {MAX_VALUE_BYTES // 2**20} MiB encoded"
 _JOB_OVER = (f"this and the earlier tests' values together are over {MAX_JOB_NODES:,} nodes "
              f"or {MAX_JOB_BYTES // 2**20} MiB")
+
+
+def within_limits(value, size: int, job_nodes: int, job_bytes: int):
+    """(value or a too-large marker, the job's node and byte totals with it) for an encoded
+    `value` sent in a line of `size` bytes, after values of `job_nodes` and `job_bytes`."""
+    nodes = _json_nodes(value, MAX_VALUE_NODES)
+    if nodes > MAX_VALUE_NODES:
+        return _too_large(_NODES_OVER), job_nodes, job_bytes
+    if size > MAX_VALUE_BYTES:
+        return _too_large(_BYTES_OVER), job_nodes, job_bytes
+    if job_nodes + nodes > MAX_JOB_NODES or job_bytes + size > MAX_JOB_BYTES:
+        return _too_large(_JOB_OVER), job_nodes, job_bytes
+    return value, job_nodes + nodes, job_bytes + size
 
 
 def _json_nodes(node, limit: int) -> int:
@@ -134,12 +147,13 @@ def _int(v: int):
 
 
 def _pairs(items, enc, depth):
-    return [[enc(k, depth), enc(v, depth)] for k, v in items]
+    return [[enc(k, depth), enc(v, depth)] for k, v in items]  # each pair's list is counted by the caller
 
 
 def encode(value):
     """Tagged JSON form of `value` (see module docstring)."""
-    count = [0, 0]  # nodes, a lower bound of the encoded bytes
+    count = [0, 0]  # JSON nodes (exact for containers and scalars, a lower bound for the
+    #                 rest), and a lower bound of the encoded bytes
     np = sys.modules.get("numpy")
 
     def grow(nbytes):
@@ -184,12 +198,14 @@ def encode(value):
         return out
 
     def container(v, t, depth):
+        count[0] += 1  # the tag's body, e.g. the list in {"l": [...]}
         d = depth + 1
         if t is _LIST:
             return {"l": items(_LIST.__iter__(v), _LIST.__len__(v), d)}
         if t is _TUPLE:
             return {"t": items(_TUPLE.__iter__(v), _TUPLE.__len__(v), d)}
         if t is _DICT:
+            count[0] += _DICT.__len__(v)
             return {"d": _pairs(_DICT.items(v), enc, d)}
         if t is _SET:
             return {"s": items(_SET.__iter__(v), _SET.__len__(v), d)}
@@ -218,12 +234,12 @@ def encode(value):
         if t is _TIMEDELTA:
             return {"td": [_TIMEDELTA.days.__get__(v), _TIMEDELTA.seconds.__get__(v),
                            _TIMEDELTA.microseconds.__get__(v)]}
-        if t is _COUNTER:
-            return {"C": _pairs(_DICT.items(v), enc, d)}
+        if t is _COUNTER or t is _DEFAULT:
+            count[0] += _DICT.__len__(v)
+            return {"C" if t is _COUNTER else "dd": _pairs(_DICT.items(v), enc, d)}
         if t is _ORDERED:
+            count[0] += _DICT.__len__(v)
             return {"O": _pairs(_ORDERED.items(v), enc, d)}
-        if t is _DEFAULT:
-            return {"dd": _pairs(_DICT.items(v), enc, d)}
         if t is _DEQUE:
             return {"q": items(_DEQUE.__iter__(v), _DEQUE.__len__(v), d)}
         if t is _RANGE:
@@ -653,7 +669,7 @@ class Runner:
         finally:
             os.close(job_w)
         expect = start
-        buf = b""
+        buf = bytearray()  # appended in place: a long line arrives in many pipe-sized reads
         encoding = False  # the child said test `expect` returned and is encoding its value
         deadline = time.monotonic() + timeout
         poller = select.poll()
@@ -670,13 +686,16 @@ class Runner:
                 if not chunk:
                     results[expect] = {"s": "crash", "e": self._reap(pid)}
                     return expect + 1
+                scanned = len(buf)
                 buf += chunk
                 if len(buf) > MAX_LINE:
                     results[expect] = {"s": "crash", "e": "result too large"}
                     self._kill(pid)
                     return expect + 1
-                while b"\n" in buf:
-                    line, buf = buf.split(b"\n", 1)
+                while (end := buf.find(b"\n", scanned)) >= 0:
+                    line = bytes(buf[:end])
+                    del buf[:end + 1]
+                    scanned = 0
                     try:
                         msg = _json_loads(line)
                         ok = type(msg) is dict and msg.get("i") == expect and (
@@ -691,7 +710,7 @@ class Runner:
                         encoding = True
                         deadline = time.monotonic() + ENCODE_TIMEOUT_S
                         continue
-                    results[expect] = self._checked(msg, len(line))
+                    results[expect] = self._checked(msg, line)
                     expect += 1
                     encoding = False
                     deadline = time.monotonic() + timeout
@@ -701,22 +720,19 @@ class Runner:
         finally:
             os.close(rfd)
 
-    def _checked(self, msg: dict, size: int) -> dict:
+    def _checked(self, msg: dict, line: bytes) -> dict | bytes:
         """A child's result as sent on: only the fields the host reads, values within the
-        limits (this job's totals included), an error message cut to length."""
+        limits (this job's totals included), an error message cut to length. A value sent
+        on unchanged is its line as the child wrote it (re-encoding a long list of floats
+        would cost about a second), once parsing showed it holds nothing else."""
         if msg["s"] == "error":
             e = msg.get("e")
             return {"s": "error", "e": e[:ERROR_CHARS] if type(e) is str else "error"}
         value = msg.get("v")
-        nodes = _json_nodes(value, MAX_VALUE_NODES)
-        if nodes > MAX_VALUE_NODES:
-            value = _too_large(_NODES_OVER)
-        elif self.job_nodes + nodes > MAX_JOB_NODES or self.job_bytes + size > MAX_JOB_BYTES:
-            value = _too_large(_JOB_OVER)
-        else:
-            self.job_nodes += nodes
-            self.job_bytes += size
-        return {"s": "ok", "v": value}
+        checked, self.job_nodes, self.job_bytes = within_limits(value, len(line), self.job_nodes, self.job_bytes)
+        if checked is value and msg.keys() == {"i", "s", "v"}:
+            return line
+        return {"s": "ok", "v": checked}
 
     def _reap(self, pid: int) -> str:
         return self._ask(f"reap {pid}".encode()).decode(errors="replace")
@@ -824,6 +840,16 @@ def _set_not_dumpable() -> None:
     _prctl(4, 0)  # PR_SET_DUMPABLE = 0
 
 
+def _response(resp: dict) -> bytes:
+    """One reply line; results given as bytes are JSON lines already checked, sent as they are."""
+    results = resp.get("results")
+    if results is None:
+        return _json_dumps(resp, separators=(",", ":")).encode() + b"\n"
+    head = _json_dumps({k: v for k, v in resp.items() if k != "results"}, separators=(",", ":")).encode()
+    parts = [r if type(r) is bytes else _json_dumps(r, separators=(",", ":")).encode() for r in results]
+    return head[:-1] + b',"results":[' + b",".join(parts) + b"]}\n"
+
+
 def serve(rfile, write, runner: Runner) -> None:
     for line in rfile:
         try:
@@ -833,7 +859,7 @@ def serve(rfile, write, runner: Runner) -> None:
             resp = runner.handle(req)
         except Exception as exc:  # a malformed request must not take the runner down
             resp = {"id": None, "fatal": _describe(exc)}
-        write(_json_dumps(resp, separators=(",", ":")).encode() + b"\n")
+        write(_response(resp))
 
 
 def hash_seed_env() -> dict[str, str]:

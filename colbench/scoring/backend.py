@@ -108,7 +108,11 @@ class BackendScorer:
         calls = list(task.test_cases.values())
         keys = [reference_key(self.mode, task.ground_truth, c) for c in calls]
         found = self.cache.get_many(keys)
-        todo = [i for i, k in enumerate(keys) if k not in found]
+        # Each distinct call once: repeated calls share a key and so a result.
+        first: dict[str, int] = {}
+        for i, k in enumerate(keys):
+            first.setdefault(k, i)
+        todo = [i for k, i in first.items() if k not in found]
         if todo:
             raw = await self.sandbox.references.run(Job(task.ground_truth, [calls[i] for i in todo],
                                           timeout=self.reference_timeout, mode=self.mode))
