@@ -423,6 +423,13 @@ def _print_eval_table(summary: dict, out: str) -> None:
     table.add_row(summary["agent"], summary["human"], str(summary["episodes"]), str(summary["errors"]),
                   _fmt_metric(summary["score"]), _fmt_metric(summary["success"]))
     _console().print(table)
+    k = summary.get("samples_per_task", 1)
+    extra = [(f"best-of-{k} {name}", summary[key]) for key, name in
+             (("best_of_k_score", "score"), ("best_of_k_success", "success")) if key in summary]
+    extra += [(key, m) for key, m in summary.items() if key.startswith("pass@")]
+    if extra:
+        print(f"{k} samples per task (intervals resample tasks): "
+              + "; ".join(f"{name} {_fmt_metric(m)}" for name, m in extra))
     if "win_rate" in summary:
         w = summary["win_rate"]
         print(f"win rate against {w['baseline']} on {w['tasks']} shared tasks: {_fmt_metric(w)}")

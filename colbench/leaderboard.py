@@ -33,7 +33,7 @@ import pandas as pd
 from colbench.errors import ColbenchError
 from colbench.jsonl import write_json_atomic, write_text_atomic
 from colbench.runs import SUMMARY_FILE, RunDir
-from colbench.scoring.metrics import bootstrap_ci, summarize, win_rate
+from colbench.scoring.metrics import TaskTotals, summarize, task_metrics, task_order, win_rate
 from colbench.tasks import OFFICIAL_FILES, OFFICIAL_LIMITS, SPLITS, TaskSet, data_dir, load_tasks
 
 log = logging.getLogger(__name__)
@@ -117,12 +117,16 @@ SUBMISSION_SCHEMA: dict[str, Any] = {
                 "type": "object", "required": ["score", "samples"], "additionalProperties": False,
                 "properties": {"score": {"type": "number", "minimum": -1, "maximum": 1},
                                "success": {"type": "number", "minimum": 0, "maximum": 1},
+                               "best_score": {"type": "number", "minimum": -1, "maximum": 1,
+                                              "description": "the best of the task's samples (with samples > 1)"},
                                "samples": {"type": "integer", "minimum": 1}},
             },
         },
         "metrics": {
-            "type": "object", "required": ["score"], "additionalProperties": False,
-            "description": "mean over tasks of the per-task values, 95% bootstrap CI over tasks (seed 0)",
+            "type": "object", "required": ["score"], "additionalProperties": _METRIC,
+            "description": "score and success: mean over episodes; with samples > 1 also best_of_k_score, "
+                           "best_of_k_success and pass@k (unbiased estimator) for several k; 95% bootstrap CIs "
+                           "resampling tasks (seed 0)",
             "properties": {"score": _METRIC, "success": _METRIC},
         },
     },
@@ -182,20 +186,19 @@ def validate_schema(value: Any, schema: dict[str, Any], where: str = "") -> None
 
 # --- Submissions -------------------------------------------------------------------------
 
-def _task_order(task_id: str) -> tuple[int, int | str]:
-    return (0, int(task_id)) if task_id.isdigit() else (1, task_id)
-
-
-def task_metrics(per_task: dict[str, dict[str, Any]], split: str) -> dict[str, Any]:
-    """Mean over tasks with a 95% bootstrap CI over tasks, in a canonical task order (so a
-    reformatted file recomputes to the same numbers)."""
-    ids = sorted(per_task, key=_task_order)
-    out: dict[str, Any] = {}
-    for metric in ("score", "success") if split == "backend" else ("score",):
-        values = np.array([float(per_task[t][metric]) for t in ids])
-        lo, hi = bootstrap_ci(values, seed=0)
-        out[metric] = {"mean": float(values.mean()), "ci95": [lo, hi]}
-    return out
+def submission_metrics(per_task: dict[str, dict[str, Any]], split: str, samples: int) -> dict[str, Any]:
+    """The metrics of a run (as in its summary.json) recomputed from its per-task entries."""
+    ids = sorted(per_task, key=task_order)
+    n = np.array([float(per_task[t]["samples"]) for t in ids])
+    score = np.array([float(per_task[t]["score"]) for t in ids])
+    best = np.array([float(per_task[t].get("best_score", per_task[t]["score"])) for t in ids])
+    if split == "backend":
+        successes = np.array([round(float(per_task[t]["success"]) * per_task[t]["samples"]) for t in ids], dtype=float)
+        success_n = n
+    else:
+        successes = success_n = np.zeros(len(ids))
+    totals = TaskTotals(ids, n, score * n, best, success_n, successes)
+    return task_metrics(totals, samples=samples, with_success=split == "backend")
 
 
 def describe_participant(spec: str, name: str | None, model: dict[str, Any] | None) -> dict[str, Any]:
@@ -256,7 +259,7 @@ def make_submission(run_dir: str | Path, *, name: str | None = None) -> dict[str
     ids = [t.task_id for t in official.tasks]
     missing = [(t, s) for t in ids for s in range(samples) if (t, s) not in latest]
     if missing:
-        tasks_missing = sorted({t for t, _ in missing}, key=_task_order)
+        tasks_missing = sorted({t for t, _ in missing}, key=task_order)
         have = len(ids) - len(tasks_missing)
         raise SubmissionError(
             f"{where} is missing {len(missing)} of the {len(ids) * samples} episodes of the official {split} test "
@@ -277,6 +280,8 @@ def make_submission(run_dir: str | Path, *, name: str | None = None) -> dict[str
         entry: dict[str, Any] = {"score": float(np.mean([float(r["score"]) for r in rows]))}
         if split == "backend":
             entry["success"] = float(np.mean([float(bool(r["success"])) for r in rows]))
+        if samples > 1:
+            entry["best_score"] = max(float(r["score"]) for r in rows)
         entry["samples"] = samples
         per_task[task_id] = entry
     raw = run.episodes_path.read_bytes()
@@ -300,7 +305,7 @@ def make_submission(run_dir: str | Path, *, name: str | None = None) -> dict[str
                 "started": config.get("started"), "episodes_sha256": hashlib.sha256(raw).hexdigest()},
         "submitted": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "per_task": per_task,
-        "metrics": task_metrics(per_task, split),
+        "metrics": submission_metrics(per_task, split, samples),
     }
     validate_submission(submission, where=f"the submission from {where}")
     return submission
@@ -366,10 +371,17 @@ def validate_submission(sub: Any, *, where: str = "the submission") -> None:
                                       f"{entry['score']:g}, which no run can produce")
         elif "success" in entry:
             raise SubmissionError(f"{where}: task {task_id} has a success rate, which frontend tasks do not have")
+        if (samples > 1) != ("best_score" in entry):
+            raise SubmissionError(f"{where}: task {task_id} needs its best score exactly when there are several "
+                                  "samples per task")
+        best = entry.get("best_score", entry["score"])
+        if best < entry["score"] - 1e-9 or (split == "backend" and entry["success"] > 0 and best != 1):
+            raise SubmissionError(f"{where}: task {task_id} has best score {best:g}, which its score "
+                                  f"{entry['score']:g} and success rate rule out")
     if sub["run"]["episodes"] != len(per_task) * samples:
         raise SubmissionError(f"{where} lists {sub['run']['episodes']} episodes for {len(per_task)} tasks "
                               f"x {samples} samples")
-    expected = task_metrics(per_task, split)
+    expected = submission_metrics(per_task, split, samples)
     if set(sub["metrics"]) != set(expected):
         raise SubmissionError(f"{where} must list exactly the metrics {', '.join(expected)} for a {split} run")
     for metric, want in expected.items():
@@ -436,8 +448,11 @@ class Column:
 
 
 COLUMNS: dict[str, list[Column]] = {
-    "backend": [Column("success", "Success rate (%)", primary=True), Column("score", "Tests passed (%)")],
-    "frontend": [Column("win_rate", "Win rate vs GPT-4o (%)", primary=True), Column("score", "Cosine similarity x100")],
+    "backend": [Column("success", "Success rate (%)", primary=True), Column("score", "Tests passed (%)"),
+                Column("best_of_k_success", "Best-of-k success = pass@k, k = samples (%)"),
+                Column("best_of_k_score", "Best-of-k score (%)")],
+    "frontend": [Column("win_rate", "Win rate vs GPT-4o (%)", primary=True), Column("score", "Cosine similarity x100"),
+                 Column("best_of_k_score", "Best-of-k similarity x100")],
 }
 SPLIT_TITLES = {"backend": "Backend programming", "frontend": "Frontend design"}
 REPORTED_FIELDS = {"backend": {"success": "backend_success_rate", "score": "backend_pass_rate"},

@@ -126,7 +126,7 @@ def render_report(run: RunDir, report_dir: Path) -> str:
     saved = _read_summary(run)
     if expected is None and isinstance(saved.get("expected_episodes"), int):
         expected = saved["expected_episodes"]
-    summary = summarize(frame, expected_episodes=expected, seed=int(config.get("seed") or 0))
+    summary = summarize(frame, expected_episodes=expected, samples=samples)
     summary["win_rate"] = _win_rate(frame, saved)
 
     by_id = {t.task_id: t for t in tasks} if tasks is not None else {}
@@ -332,6 +332,20 @@ finished, {{ summary.missing }} missing.</p>
     <td id="summary-score">{{ summary.score | ci }}</td></tr>
   {% if split != "frontend" %}
   <tr><th>success rate [95% CI]</th><td id="summary-success">{{ summary.success | ci }}</td></tr>
+  {% endif %}
+  {% set k = summary.get("samples_per_task", 1) %}
+  {% if summary.get("best_of_k_score") %}
+  <tr><th>best-of-{{ k }} {% if split == "frontend" %}similarity{% else %}score{% endif %} [95% CI]</th>
+    <td id="summary-best-score">{{ summary.best_of_k_score | ci }}</td></tr>
+  {% endif %}
+  {% if summary.get("best_of_k_success") %}
+  <tr><th>best-of-{{ k }} success [95% CI]</th><td id="summary-best-success">{{ summary.best_of_k_success | ci }}</td></tr>
+  {% endif %}
+  {% for key, m in summary.items() if key.startswith("pass@") %}
+  <tr><th>{{ key }} (unbiased, {{ k }} samples) [95% CI]</th><td class="summary-pass">{{ m | ci }}</td></tr>
+  {% endfor %}
+  {% if summary.get("samples_per_task", 1) > 1 %}
+  <tr><th>intervals</th><td>resample tasks, keeping each task's {{ k }} samples together</td></tr>
   {% endif %}
   {% if summary.get("win_rate") %}
   <tr><th>win rate vs {{ summary.win_rate.get("baseline", "?") }} [95% CI]</th>

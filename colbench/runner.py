@@ -149,7 +149,7 @@ async def run_eval(cfg: EvalConfig, taskset: TaskSet, agent: Agent, human: Human
                 await asyncio.gather(*(one(play, t, s) for t, s in todo))
     finally:
         writer.close()
-    summary = summarize(run.frame(), expected_episodes=len(tasks) * cfg.samples, seed=cfg.seed)
+    summary = summarize(run.frame(), expected_episodes=len(tasks) * cfg.samples, samples=cfg.samples)
     if baseline is not None:
         baseline_run = RunDir.existing(baseline, "baseline")
         summary["win_rate"] = {"baseline": str(baseline), **win_rate(run.frame(), baseline_run.frame())}

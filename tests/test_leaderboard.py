@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from colbench.cli import main
-from colbench.leaderboard import SUBMISSION_SCHEMA, task_metrics
+from colbench.leaderboard import SUBMISSION_SCHEMA, SubmissionError, submission_metrics, validate_submission
 from colbench.runs import EpisodeWriter, RunDir
 from colbench.scoring.metrics import summarize
 from colbench.tasks import load_tasks
@@ -284,7 +284,7 @@ def test_a_consistent_but_partial_submission_is_refused(tmp_path, official, boar
     for task_id in ("9", "10", "11"):  # drop hard tasks, then make every number agree again
         del sub["per_task"][task_id]
     sub["tasks"]["count"] = sub["run"]["episodes"] = 9
-    sub["metrics"] = task_metrics(sub["per_task"], "backend")
+    sub["metrics"] = submission_metrics(sub["per_task"], "backend", 1)
     path.write_text(json.dumps(sub))
     code, _, err = cli(capsys, "leaderboard", "build", "--dir", board)
     assert_one_sentence(code, err, "does not score exactly the official backend tasks", "3 missing")
@@ -370,3 +370,37 @@ def test_the_page_sorts_by_a_clicked_column_and_switches_split_tabs(tmp_path, of
             assert problems == []  # self-contained: no script errors, no request beyond the file itself
         finally:
             browser.close()
+
+
+def test_several_samples_give_best_of_k_and_pass_at_k_with_the_summarys_intervals(tmp_path, official, board, capsys):
+    ids = [t.task_id for t in load_tasks(official, "backend").tasks]
+    # Task i: sample s fully passes when s < i % 4 (so 0 to 3 of 3 samples succeed), else 5 of 10 tests.
+    scores = {t: [1.0 if s < i % 4 else 0.5 for s in range(3)] for i, t in enumerate(ids)}
+    run = make_run(tmp_path / "run-k", split="backend", tasks_file=official, agent="k-agent", scores=scores)
+    code, _, err = cli(capsys, "submit", run, "--dir", board)
+    assert code == 0, err
+    sub = json.loads((board / "submissions" / "k-agent-backend.json").read_text())
+    summary = json.loads((run / "summary.json").read_text())
+    metrics = sub["metrics"]
+    assert set(metrics) == {"score", "success", "best_of_k_score", "best_of_k_success", "pass@1", "pass@2", "pass@3"}
+    for key, m in metrics.items():  # one interval per number, wherever it is shown
+        assert m["mean"] == pytest.approx(summary[key]["mean"]) and m["ci95"] == pytest.approx(summary[key]["ci95"])
+    solved = [i % 4 for i in range(len(ids))]  # successes per task, of 3
+    assert metrics["best_of_k_success"]["mean"] == pytest.approx(sum(c > 0 for c in solved) / len(ids))
+    assert metrics["pass@3"]["mean"] == metrics["best_of_k_success"]["mean"]
+    assert metrics["pass@1"]["mean"] == pytest.approx(metrics["success"]["mean"])
+    # pass@2 = 1 - C(3 - c, 2) / C(3, 2): 0, 2/3, 1, 1 for c = 0..3.
+    assert metrics["pass@2"]["mean"] == pytest.approx(sum([0, 2 / 3, 1, 1][c] for c in solved) / len(ids))
+    assert metrics["best_of_k_score"]["mean"] == pytest.approx(sum(1.0 if c else 0.5 for c in solved) / len(ids))
+    assert all(e["best_score"] == (1.0 if c else 0.5) for e, c in zip(sub["per_task"].values(), solved))
+
+    code, _, err = cli(capsys, "leaderboard", "build", "--dir", board)
+    assert code == 0, err
+    readme = (board / "README.md").read_text()
+    assert "Best-of-k success = pass@k" in readme
+    row = next(r for r in board_rows(readme, "Backend programming") if "k-agent" in r)
+    assert f"| {100 * metrics['best_of_k_success']['mean']:.1f} [" in row and "| 12 x 3 |" in row
+
+    edited = dict(sub, per_task={**sub["per_task"], ids[1]: {**sub["per_task"][ids[1]], "best_score": 0.5}})
+    with pytest.raises(SubmissionError, match="best score"):
+        validate_submission(edited)

@@ -215,3 +215,27 @@ def test_bad_run_dir_is_one_sentence_and_exit_2(tmp_path):
         assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
     assert "does not exist" in run("report", tmp_path / "nope").stderr
     assert "not a run directory" in run("report", tmp_path).stderr
+
+
+def test_several_samples_show_best_of_k_and_pass_at_k(tmp_path, open_report):
+    tasks = write_jsonl(tmp_path / "tasks.jsonl", [
+        {"task_id": t, "problem_description": f"Write {t}.", "ground_truth": ref,
+         "test_cases": {f"t{i + 1}": c for i, c in enumerate(calls)}}
+        for t, (ref, calls) in TASKS.items() if t in ("good", "partial")])
+    wrong = ["I WANT TO ANSWER:\ndef f(x):\n    return x\n"]
+    agent = write_jsonl(tmp_path / "agent.jsonl", [
+        {"task_id": "good", "sample": 0, "messages": SCRIPTS["good"]},
+        {"task_id": "good", "sample": 1, "messages": wrong},
+        {"task_id": "partial", "messages": SCRIPTS["partial"]}])
+    out = tmp_path / "run"
+    proc = run("eval", "--agent", f"scripted:{agent}", "--human", "offline", "--split", "backend",
+               "--tasks", tasks, "--out", out, "--sandbox", "process", "--samples", "2")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["best_of_k_success"]["mean"] == 0.5 and summary["pass@2"]["mean"] == 0.5
+    assert summary["pass@1"]["mean"] == 0.25
+    assert "best-of-2 success 0.500" in proc.stdout and "pass@2 0.500" in proc.stdout
+    page = open_report(out / "report.html")
+    assert page.inner_text("#summary-best-success").startswith("0.500 [")
+    assert [t.startswith("0.") for t in page.locator(".summary-pass").all_inner_texts()] == [True, True]
+    assert "resample tasks" in page.inner_text("#summary")
