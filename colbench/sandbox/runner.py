@@ -42,6 +42,7 @@ import signal
 import socket
 import sys
 import time
+import types
 
 PROTOCOL_VERSION = 1
 
@@ -133,6 +134,10 @@ _TYPE_MODULE = type.__dict__["__module__"].__get__
 _TYPE_QUALNAME = type.__dict__["__qualname__"].__get__
 _MODULES = sys.modules
 _STDLIB = frozenset(sys.stdlib_module_names)
+# Builtin classes that no module holds under their own name (NoneType, function, ...):
+# `types` has them under others. Captured before any answer runs; matched by identity.
+_UNNAMED_BUILTINS = tuple((v, v.__qualname__) for v in vars(types).values()
+                          if isinstance(v, type) and v.__module__ == "builtins")
 _COUNTER, _ORDERED, _DEFAULT, _DEQUE = (
     collections.Counter, collections.OrderedDict, collections.defaultdict, collections.deque)
 _SMALL_INT = 1 << 53
@@ -270,6 +275,9 @@ def _encode_class(cls):
     Classes compare by identity, and a standard-library class has one identity under one
     name in every process, so the name carries the value. A class the answer defined (or
     one that claims a name it is not found under) stays not comparable."""
+    for known, name in _UNNAMED_BUILTINS:
+        if known is cls:
+            return {"T": ["builtins", name]}
     try:
         module, qualname = _TYPE_MODULE(cls), _TYPE_QUALNAME(cls)
         if type(module) is _STR and type(qualname) is _STR and module.partition(".")[0] in _STDLIB:

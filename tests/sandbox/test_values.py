@@ -363,6 +363,7 @@ EQUAL = [
     pytest.param(collections.OrderedDict, collections.OrderedDict, id="stdlib-class"),
     pytest.param(datetime.date, datetime.date, id="stdlib-c-class"),
     pytest.param(json.JSONDecoder, json.JSONDecoder, id="stdlib-class-in-submodule"),
+    pytest.param([type(None), type(len)], [type(None), type(abs)], id="builtin-classes-without-a-builtins-name"),
 ]
 
 
@@ -395,6 +396,8 @@ NOT_EQUAL = [
     pytest.param(bool, int, id="subclass-class"),
     pytest.param(collections.OrderedDict, dict, id="stdlib-class-base"),
     pytest.param([int], [None], id="class-none"),
+    pytest.param(type(None), None, id="NoneType-None"),
+    pytest.param(type(len), type(lambda: 0), id="builtin-function-vs-function-class"),
 ]
 
 

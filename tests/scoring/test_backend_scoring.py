@@ -193,3 +193,20 @@ def test_reference_outputs_are_cached_on_disk_and_reused(docker_sandbox, tmp_pat
         refs.run = original
     assert statuses(again) == ["wrong", "wrong"]
     assert json.loads(json.dumps(again.record()))["score"] == 0.0
+
+
+def test_classes_and_bytearrays_compare_as_python_does(any_sandbox):
+    # Official task 211's reference returns builtin classes; bytes == bytearray holds.
+    ref = ("def kinds(values):\n    return [type(v) for v in values]\n\n"
+           "def raw(s):\n    return s.encode()\n")
+    task = backend_task(ref, ["kinds([1, 'a', 2.5, None])", "kinds([[], {}])", "raw('ab')"])
+    honest = ("import collections\n\ndef kinds(values):\n    return [v.__class__ for v in values]\n\n"
+              "def raw(s):\n    return bytearray(s, 'utf-8')\n")
+    assert statuses(any_sandbox.score(task, honest)) == ["pass", "pass", "pass"]
+    wrong = "def kinds(values):\n    return [int for v in values]\n\ndef raw(s):\n    return s\n"
+    assert statuses(any_sandbox.score(task, wrong)) == ["wrong", "wrong", "wrong"]
+    spoof = ("class Fake:\n    __module__ = 'builtins'\n    __qualname__ = 'int'\n\n"
+             "def kinds(values):\n    return [Fake for v in values]\n")
+    tests = any_sandbox.score(task, spoof).tests[:2]
+    assert [t.status for t in tests] == ["wrong", "wrong"]
+    assert all("not comparable: a class that is not the standard library's" in t.actual for t in tests)
