@@ -5,7 +5,9 @@ pids limits, every capability dropped, no privilege escalation, an unprivileged 
 runner is PID 1 of the container, so answer code can neither kill it nor hide a process
 from it. The host talks to it over a Unix socket in a private directory mounted into the
 container (the only host path it sees); the runner accepts one connection and unlinks
-the socket, so nothing else can connect later.
+the socket, so nothing else can connect later, and the host then removes the directory.
+Containers are removed by the engine as soon as they stop (the runner stops when the host
+closes the connection, also when the host is killed), so nothing of a run outlives it.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ import time
 from dataclasses import dataclass
 
 from colbench.errors import SandboxError
-from colbench.sandbox.pool import STREAM_LIMIT, WorkerPool
+from colbench.sandbox.pool import STREAM_LIMIT, WorkerPool, owner_alive, read_hello, remove_stale_dirs
 from colbench.sandbox.runner import hash_seed_env
 
 LABEL = "colbench.sandbox"
 OWNER_LABEL = "colbench.owner"
 RUNNER_IN_IMAGE = "/opt/colbench/runner.py"
+IPC_PREFIX = "colbench-ipc-"  # then the owner's pid: /tmp/colbench-ipc-PID-XXXX
 
 
 @dataclass
@@ -55,11 +58,11 @@ def docker_client():
 
 
 class _Container:
-    def __init__(self, container, ipc_dir: str, reader, writer):
+    def __init__(self, container, reader, writer, isolation: str):
         self.container = container
-        self.ipc_dir = ipc_dir
         self.reader = reader
         self.writer = writer
+        self.isolation = isolation
         self.description = f"sandbox container {container.short_id}"
 
     async def close(self) -> None:
@@ -68,7 +71,6 @@ class _Container:
         except Exception:
             pass
         await asyncio.to_thread(_remove, self.container)
-        shutil.rmtree(self.ipc_dir, ignore_errors=True)
 
 
 def _remove(container) -> None:
@@ -89,30 +91,43 @@ class DockerBackend:
         self.client = docker_client()
         self.image = image or require_image(self.client)
         self.limits = limits or Limits()
-        self._base = tempfile.mkdtemp(prefix="colbench-ipc-")  # 0700: only we reach the sockets
         remove_orphans(self.client)
 
     def pool(self, size: int, depth: int = 2) -> WorkerPool:
         return WorkerPool(self.start_worker, size=size, depth=depth)
 
     async def start_worker(self) -> _Container:
-        ipc_dir = tempfile.mkdtemp(dir=self._base)
-        os.chmod(ipc_dir, 0o777)  # the container's user must create its socket here
+        # A 0700 directory (only we reach the socket) holding the one the container mounts
+        # (writable by its user, who creates the socket there). Both are removed as soon as
+        # we are connected: the container keeps its mount, and nothing stays on disk.
+        base = tempfile.mkdtemp(prefix=f"{IPC_PREFIX}{os.getpid()}-")
+        ipc_dir = os.path.join(base, "ipc")
+        os.mkdir(ipc_dir)
+        os.chmod(ipc_dir, 0o777)
         sock = os.path.join(ipc_dir, "runner.sock")
-        container = await asyncio.to_thread(self._run, ipc_dir)
-        deadline = time.monotonic() + 30
-        while True:
+        try:
+            container = await asyncio.to_thread(self._run, ipc_dir)
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    reader, writer = await asyncio.open_unix_connection(sock, limit=STREAM_LIMIT)
+                    break
+                except (FileNotFoundError, ConnectionRefusedError):
+                    pass
+                if time.monotonic() > deadline:
+                    logs = await asyncio.to_thread(_logs, container)
+                    await asyncio.to_thread(_remove, container)
+                    raise SandboxError(f"a sandbox container did not start its runner within 30 s ({logs})")
+                await asyncio.sleep(0.01)
             try:
-                reader, writer = await asyncio.open_unix_connection(sock, limit=STREAM_LIMIT)
-                return _Container(container, ipc_dir, reader, writer)
-            except (FileNotFoundError, ConnectionRefusedError):
-                pass
-            if time.monotonic() > deadline:
-                logs = await asyncio.to_thread(_logs, container)
+                hello = await read_hello(reader, f"sandbox container {container.short_id}")
+            except SandboxError:
+                writer.close()
                 await asyncio.to_thread(_remove, container)
-                shutil.rmtree(ipc_dir, ignore_errors=True)
-                raise SandboxError(f"a sandbox container did not start its runner within 30 s ({logs})")
-            await asyncio.sleep(0.01)
+                raise
+        finally:
+            shutil.rmtree(base, ignore_errors=True)
+        return _Container(container, reader, writer, str(hello.get("isolation")))
 
     def _run(self, ipc_dir: str):
         from docker.errors import DockerException
@@ -140,12 +155,13 @@ class DockerBackend:
                              **hash_seed_env()},
                 working_dir="/tmp",
                 labels={LABEL: "1", OWNER_LABEL: str(os.getpid())},
+                auto_remove=True,  # gone once stopped, even if we are killed
             )
         except DockerException as exc:
             raise SandboxError(f"could not start a sandbox container: {_short(exc)}") from exc
 
     async def aclose(self) -> None:
-        shutil.rmtree(self._base, ignore_errors=True)
+        return None
 
 
 def _logs(container) -> str:
@@ -161,27 +177,30 @@ def _short(exc: Exception) -> str:
 
 
 def remove_orphans(client) -> int:
-    """Removes sandbox containers left by colbench processes that no longer exist."""
+    """Removes sandbox containers (and socket directories) left by colbench processes that
+    no longer exist: what a kill in the middle of starting a worker can leave."""
     from docker.errors import DockerException
 
+    remove_stale_dirs(IPC_PREFIX)
     removed = 0
-    try:
-        for c in client.containers.list(all=True, filters={"label": LABEL}):
-            owner = c.labels.get(OWNER_LABEL, "")
-            if owner.isdigit() and _alive(int(owner)):
-                continue
-            _remove(c)
+    for c in sandbox_containers(client):
+        owner = (c.get("Labels") or {}).get(OWNER_LABEL, "")
+        if owner.isdigit() and owner_alive(int(owner)):
+            continue
+        try:
+            client.api.remove_container(c["Id"], force=True)
             removed += 1
-    except DockerException:
-        pass
+        except DockerException:
+            pass  # removed meanwhile (they remove themselves once stopped)
     return removed
 
 
-def _alive(pid: int) -> bool:
+def sandbox_containers(client, running_only: bool = False) -> list[dict]:
+    """Sandbox containers as the engine lists them (one call: a container that removes
+    itself meanwhile cannot fail the listing)."""
+    from docker.errors import DockerException
+
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        return client.api.containers(all=not running_only, filters={"label": LABEL})
+    except DockerException:
+        return []

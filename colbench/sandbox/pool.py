@@ -22,11 +22,14 @@ import asyncio
 import itertools
 import json
 import logging
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Protocol
 
 from colbench.errors import SandboxError
-from colbench.sandbox.runner import ENCODE_TIMEOUT_S, MAX_JOB_BYTES
+from colbench.sandbox.runner import ENCODE_TIMEOUT_S, MAX_JOB_BYTES, MAX_TIMEOUT_S, PROTOCOL_VERSION, time_limit
 from colbench.sandbox.values import decode
 
 log = logging.getLogger(__name__)
@@ -34,6 +37,8 @@ log = logging.getLogger(__name__)
 # A reply holds one job's values (the runner keeps them within MAX_JOB_BYTES together)
 # plus per-test framing and error messages.
 STREAM_LIMIT = MAX_JOB_BYTES + 4 * 1024 * 1024
+# Replies longer than this are parsed off the event loop.
+_PARSE_INLINE = 1 << 20
 # Time a worker gets beyond the sum of its job's time limits (each test's call and the
 # encoding of its value) before it is presumed stuck.
 SLACK_S = 10.0
@@ -51,6 +56,35 @@ class Job:
     timeout: float = 1.0
     mode: str = "default"  # or "sweet_rl": the original checker's exec semantics
 
+    def __post_init__(self) -> None:
+        check_time_limit(self.timeout)
+
+
+def check_time_limit(seconds: float, what: str = "a test's time limit") -> float:
+    """`seconds` if it is a usable time limit; else SandboxError in one sentence."""
+    limit = time_limit(seconds)
+    if limit is None:
+        raise SandboxError(f"{what} must be a number of seconds above 0 and at most {MAX_TIMEOUT_S:g}, "
+                           f"not {seconds!r}")
+    return limit
+
+
+# How long a starting worker may take to say hello.
+HELLO_TIMEOUT_S = 30.0
+
+
+async def read_hello(reader: asyncio.StreamReader, description: str) -> dict:
+    """The runner's first line (protocol version, isolation); SandboxError if it is not one."""
+    try:
+        line = await asyncio.wait_for(reader.readline(), HELLO_TIMEOUT_S)
+        hello = json.loads(line)
+    except (asyncio.TimeoutError, ValueError, ConnectionError, asyncio.LimitOverrunError) as exc:
+        raise SandboxError(f"{description} did not start its runner ({type(exc).__name__})") from exc
+    if type(hello) is not dict or hello.get("hello") != PROTOCOL_VERSION:
+        raise SandboxError(f"{description} runs another sandbox runner version; rebuild it with "
+                           "`colbench sandbox build`")
+    return hello
+
 
 @dataclass
 class CallResult:
@@ -65,6 +99,7 @@ class Worker(Protocol):
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
     description: str
+    isolation: str  # what the runner said: "container", "namespaces" or "none"
 
     async def close(self) -> None: ...
 
@@ -106,14 +141,20 @@ class _Slot:
                 line = await worker.reader.readline()
                 if not line:
                     break
-                msg = json.loads(line)
-                entry = self.pending.pop(msg.get("id"), None)
-                if entry is not None and not entry.future.done():
+                # A reply of many megabytes takes a while to parse: not on the event loop.
+                msg = json.loads(line) if len(line) < _PARSE_INLINE else await asyncio.to_thread(json.loads, line)
+                entry = self.pending.pop(msg.get("id"), None) if type(msg) is dict else None
+                if entry is None:
+                    # Every reply answers a request of ours, in turn: anything else means the
+                    # runner is not in a state to trust with more work.
+                    reason = "sandbox worker sent a reply to no request"
+                    break
+                if not entry.future.done():
                     entry.future.set_result(msg)
-        except (ValueError, asyncio.LimitOverrunError, ConnectionError) as exc:
-            reason = f"sandbox worker sent a malformed reply ({type(exc).__name__})"
         except asyncio.CancelledError:
             reason = "sandbox pool closed"
+        except Exception as exc:  # ValueError, RecursionError, LimitOverrunError, ConnectionError...
+            reason = f"sandbox worker sent a malformed reply ({type(exc).__name__})"
         if generation == self.generation:
             await self.retire(reason)
 
@@ -189,6 +230,12 @@ class WorkerPool:
         """Starts every worker now (otherwise they start on first use)."""
         await asyncio.gather(*(s.ensure() for s in self._slots))
 
+    @property
+    def isolation(self) -> str | None:
+        """How the live workers' runners isolate answers (None before any started)."""
+        kinds = {s.worker.isolation for s in self._slots if s.worker is not None}
+        return min(kinds) if kinds else None  # "container" < "namespaces" < "none"
+
     async def run(self, job: Job) -> list[dict]:
         """The runner's raw result for each call (see runner.py); `call_result` decodes one."""
         payload = {"code": job.code, "calls": job.calls, "timeout": job.timeout, "mode": job.mode}
@@ -239,3 +286,37 @@ def call_result(raw: dict) -> CallResult:
     if status == "timeout":
         return CallResult("timeout", error="time limit exceeded")
     return CallResult("crash", error="no result")
+
+
+def owner_alive(pid: int) -> bool:
+    """Whether the process `pid` (a colbench that owns sandbox resources) still exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_dirs(prefix: str) -> int:
+    """Removes our temporary directories named PREFIX + PID + "-..." whose colbench process
+    (PID) no longer exists: what a kill can leave behind. Returns how many it removed."""
+    removed = 0
+    base = tempfile.gettempdir()
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return 0
+    for name in names:
+        owner = name[len(prefix):].split("-", 1)[0] if name.startswith(prefix) else ""
+        path = os.path.join(base, name)
+        try:
+            if (not owner.isdigit() or owner_alive(int(owner)) or os.lstat(path).st_uid != os.getuid()
+                    or not os.path.isdir(path)):
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed += 1
+    return removed

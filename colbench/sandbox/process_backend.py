@@ -1,58 +1,102 @@
 """Process backend: the same runner as a host subprocess, for machines without Docker.
 
-Weaker isolation, and said so wherever it is chosen: answers run as the host user, can
-read what that user can read and reach the network. What still holds: each job runs in a
-fresh forked child with a time limit per test, an address-space limit, a private scratch
-directory and an empty environment; leftover processes are killed; values are compared on
-the host exactly as with Docker.
+Weaker isolation than Docker, and said so wherever it is chosen: answers run as the host
+user and can read what that user can read. Where the system allows unprivileged user
+namespaces (most Linux systems, and root everywhere), the runner also puts answers in
+namespaces of their own: no network (a loopback only), a private /dev/shm and SysV IPC,
+emptied after every job, and a PID namespace whose processes the kernel kills when the
+runner ends, so nothing an answer starts outlives its worker. Without them, answers can
+reach the network, and leftover processes are found by the worker's marker in their
+environment. Either way: each job runs in a fresh forked child with a time limit per test,
+an address-space limit, a private scratch directory and an environment of ours; leftover
+processes are killed; values are compared on the host exactly as with Docker.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import shutil
+import signal
 import sys
 import tempfile
 
 from colbench.sandbox.image import runner_path
-from colbench.sandbox.pool import STREAM_LIMIT, WorkerPool
+from colbench.sandbox.pool import STREAM_LIMIT, WorkerPool, read_hello, remove_stale_dirs
 from colbench.sandbox.runner import hash_seed_env
 
 log = logging.getLogger(__name__)
 
 WARNING = ("the process sandbox gives weaker isolation than Docker: answers run as your user, "
            "can read your files and reach the network")
+NAMESPACED = ("the process sandbox gives weaker isolation than Docker: answers run as your user and can "
+              "read your files (they have no network, and their own /dev/shm, IPC and process namespaces)")
 
 CHILD_MEMORY = 2 * 1024**3
 CHILD_FSIZE = 64 * 1024**2
+SCRATCH_PREFIX = "colbench-scratch-"  # then the owner's pid: /tmp/colbench-scratch-PID-XXXX
 
 
 class _Process:
-    def __init__(self, proc: asyncio.subprocess.Process, scratch: str):
+    def __init__(self, proc: asyncio.subprocess.Process, scratch: str, isolation: str):
         self.proc = proc
         self.scratch = scratch
+        self.isolation = isolation
         assert proc.stdout is not None and proc.stdin is not None
         self.reader = proc.stdout
         self.writer = proc.stdin
         self.description = f"sandbox process {proc.pid}"
 
     async def close(self) -> None:
-        if self.proc.returncode is None:
-            self.proc.kill()
+        # The runner and its zygote share a process group; answers' processes are found by
+        # the scratch marker in their environment (in namespaces, the kernel kills them).
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
         await self.proc.wait()
+        kill_marked(self.scratch)
         shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def kill_marked(scratch: str) -> int:
+    """Kills every process of ours whose environment names `scratch` as its sandbox
+    directory: what an answer left when its runner could not clean up (it was killed)."""
+    marker = f"COLBENCH_SCRATCH={scratch}".encode()
+    killed = 0
+    me = os.getuid()
+    try:
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return 0
+    for pid in pids:
+        try:
+            if os.stat(f"/proc/{pid}").st_uid != me:
+                continue
+            with open(f"/proc/{pid}/environ", "rb") as f:
+                env = f.read().split(b"\0")
+        except OSError:
+            continue
+        if marker in env:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+            except OSError:
+                pass
+    return killed
 
 
 class ProcessBackend:
     def __init__(self) -> None:
-        log.warning(WARNING)
+        self._warned = False
+        remove_stale_dirs(SCRATCH_PREFIX)
 
     def pool(self, size: int, depth: int = 2) -> WorkerPool:
         return WorkerPool(self.start_worker, size=size, depth=depth)
 
     async def start_worker(self) -> _Process:
-        scratch = tempfile.mkdtemp(prefix="colbench-scratch-")
+        scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
         env = {
             "PATH": "/usr/bin:/bin",
             "HOME": scratch,
@@ -60,6 +104,7 @@ class ProcessBackend:
             "COLBENCH_SCRATCH": scratch,
             "COLBENCH_CHILD_MEMORY": str(CHILD_MEMORY),
             "COLBENCH_CHILD_FSIZE": str(CHILD_FSIZE),
+            "COLBENCH_NAMESPACES": os.environ.get("COLBENCH_NAMESPACES", "1"),
             "OPENBLAS_NUM_THREADS": "1",
             "PYTHONDONTWRITEBYTECODE": "1",
             **hash_seed_env(),
@@ -72,7 +117,16 @@ class ProcessBackend:
             stderr=asyncio.subprocess.DEVNULL, env=env, cwd=scratch, limit=STREAM_LIMIT,
             start_new_session=True,
         )
-        return _Process(proc, scratch)
+        worker = _Process(proc, scratch, "none")
+        try:
+            worker.isolation = str((await read_hello(proc.stdout, worker.description)).get("isolation"))
+        except BaseException:
+            await worker.close()
+            raise
+        if not self._warned:
+            self._warned = True
+            log.warning(NAMESPACED if worker.isolation == "namespaces" else WARNING)
+        return worker
 
     async def aclose(self) -> None:
         return None

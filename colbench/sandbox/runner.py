@@ -44,7 +44,7 @@ import sys
 import time
 import types
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2  # 2: a hello line first; replies always carry their request's id
 
 # Every runner, and so every answer and every reference, hashes strings with this seed
 # (PYTHONHASHSEED): equal code then gives equal output, set iteration order included, in
@@ -69,6 +69,21 @@ MAX_LINE = MAX_VALUE_BYTES + 64 * 1024
 # limit); a value that takes longer is reported as too large.
 ENCODE_TIMEOUT_S = 10.0
 ERROR_CHARS = 300
+# The longest time limit a test may have. Anything above (or not a number above zero) is
+# refused: an unbounded limit would let one test hold a worker forever.
+MAX_TIMEOUT_S = 3600.0
+# How deep an encoded value's JSON may nest: each level of the value adds at most three
+# (a dict's {"d": [[key, value]]}), and the encoder refuses values deeper than MAX_DEPTH.
+MAX_JSON_DEPTH = 3 * MAX_DEPTH + 8
+# How long the zygote may take to answer the runner before it is presumed stopped or lost.
+ZYGOTE_REPLY_S = 10.0
+
+
+def time_limit(value) -> float | None:
+    """`value` as a test's time limit in seconds, or None if it is not a usable one."""
+    if type(value) not in (int, float) or not 0 < value <= MAX_TIMEOUT_S:
+        return None  # nan and inf fail the comparison too
+    return float(value)
 
 # Modules the parent imports on first sight in an answer, so later children inherit them
 # instead of paying the import on every fork.
@@ -96,9 +111,11 @@ _JOB_OVER = (f"this and the earlier tests' values together are over {MAX_JOB_NOD
 def within_limits(value, size: int, job_nodes: int, job_bytes: int):
     """(value or a too-large marker, the job's node and byte totals with it) for an encoded
     `value` sent in a line of `size` bytes, after values of `job_nodes` and `job_bytes`."""
-    nodes = _json_nodes(value, MAX_VALUE_NODES)
+    nodes, depth = _json_nodes(value, MAX_VALUE_NODES)
     if nodes > MAX_VALUE_NODES:
         return _too_large(_NODES_OVER), job_nodes, job_bytes
+    if depth > MAX_JSON_DEPTH:
+        return _too_large(f"nested over {MAX_DEPTH} levels deep"), job_nodes, job_bytes
     if size > MAX_VALUE_BYTES:
         return _too_large(_BYTES_OVER), job_nodes, job_bytes
     if job_nodes + nodes > MAX_JOB_NODES or job_bytes + size > MAX_JOB_BYTES:
@@ -106,21 +123,31 @@ def within_limits(value, size: int, job_nodes: int, job_bytes: int):
     return value, job_nodes + nodes, job_bytes + size
 
 
-def _json_nodes(node, limit: int) -> int:
-    """How many JSON values `node` holds (counting stops just past `limit`)."""
-    n, stack = 0, [node]
-    pop, extend = stack.pop, stack.extend
+def _json_nodes(node, limit: int) -> tuple[int, int]:
+    """How many JSON values `node` holds (counting stops just past `limit`), and how deep
+    its containers nest."""
+    n, deepest, stack = 0, 0, [(node, 1)]
+    pop, append = stack.pop, stack.append
     while stack:
-        v = pop()
+        v, depth = pop()
         n += 1
         if n > limit:
             break
         t = type(v)
-        if t is list:
-            extend(v)
-        elif t is dict:
-            extend(v.values())
-    return n
+        if t is list or t is dict:
+            if depth > deepest:
+                deepest = depth
+                if depth > MAX_JSON_DEPTH:
+                    break
+            for x in (v if t is list else v.values()):
+                tx = type(x)
+                if tx is list or tx is dict:
+                    append((x, depth + 1))
+                else:
+                    n += 1  # a leaf: counted without a trip through the stack
+            if n > limit:
+                break
+    return n, deepest
 
 
 # Trusted types, captured before any answer code runs in this process.
@@ -542,23 +569,43 @@ class Runner:
     """`scratch` is where answers may write files; it is emptied after every request, so it
     must be a directory of the runner's own (the container's tmpfs, or a private temp dir)."""
 
-    def __init__(self, isolated_pid_namespace: bool, scratch: str):
+    def __init__(self, isolated_pid_namespace: bool, scratch: str, namespaces: bool = False):
         self.scratch = scratch
         # As PID 1 of its own container the runner cannot be killed from inside, and every
         # other process there is the zygote or something an answer started.
         self.pid1 = isolated_pid_namespace
         self.warm: set[str] = set()
+        # Where /dev/shm and SysV IPC are this runner's alone (a container's, or namespaces
+        # of our own), they are emptied after every job; elsewhere they are the host's.
+        self.private_ipc = self.pid1
+        self.isolation = "container" if self.pid1 else "none"
+        self._shm_dev: int | None = None
         if not self.pid1:
             _set_child_subreaper()
+            if namespaces and _enter_namespaces():
+                self.private_ipc = True
+                self.isolation = "namespaces"
+        if self.private_ipc:
+            try:
+                self._shm_dev = os.stat("/dev/shm").st_dev
+            except OSError:
+                self._shm_dev = None
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.zygote_pid = os.fork()
         if self.zygote_pid == 0:
             mine.close()
             try:
+                if self.isolation == "namespaces":
+                    # PID 1 of the answers' PID namespace: when the runner dies, the kernel
+                    # kills every process in it (nothing an answer started outlives us), and
+                    # no answer can signal or stop its init.
+                    _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+                    _drop_capabilities()
                 _zygote_main(theirs, scratch)
             finally:
                 os._exit(0)
         theirs.close()
+        mine.settimeout(ZYGOTE_REPLY_S)  # a stopped zygote must not hold a job forever
         self.zygote = mine
         self.broken = False
         self.job_nodes = self.job_bytes = 0
@@ -566,45 +613,83 @@ class Runner:
         self.killed: set[int] = set()
         self.spawn_pending = False
         self._proc_fds: list[int] = []
+        self._ns_pids: dict[int, int] = {}  # our pid of a zygote's child -> the zygote's
         if mine.recv(16) != b"ready":
             raise ZygoteLost("zygote failed to start")
         self.fingerprint = self._fingerprint()
         self._request_child()
 
     def handle(self, req: dict) -> dict:
-        calls = req.get("calls")
-        if not isinstance(calls, list) or not isinstance(req.get("code"), str):
-            return {"id": req.get("id"), "fatal": "malformed request"}
+        """Runs one job. Whatever happens inside it, the reply carries the job's id and the
+        job's own results, and the job's processes and files are cleaned up after."""
+        rid = req.get("id")
+        calls, code = req.get("calls"), req.get("code")
+        if type(calls) is not list or type(code) is not str or not all(type(c) is str for c in calls):
+            return {"id": rid, "fatal": "malformed request"}
+        timeout = time_limit(req.get("timeout", 1.0))
+        if timeout is None:
+            return {"id": rid, "fatal": f"malformed request: a time limit must be above 0 and at most "
+                                        f"{MAX_TIMEOUT_S:g} s, not {req.get('timeout')!r}"}
         if self.retired:
             # An earlier job left this runner unusable; the host retries elsewhere.
-            return {"id": req.get("id"), "retry": "sandbox worker is being replaced"}
-        timeout = float(req.get("timeout", 1.0))
+            return {"id": rid, "retry": "sandbox worker is being replaced"}
         results: list = [None] * len(calls)
         self.killed = set()
+        self._ns_pids.clear()
         self.job_nodes = self.job_bytes = 0
         i = 0
+        retry = None
         try:
             while i < len(calls):
                 child = self._take_child()
                 if i == 0:
-                    self._warm_for(req["code"])  # for the children after this one
+                    self._warm_for(code)  # for the children after this one
                 i = self._run_child(child, req, i, timeout, results)
         except (ZygoteLost, OSError):
-            self.broken = self.retired = True
+            self.broken = True
             if i == 0 and all(r is None for r in results):
                 # Lost before any of this job's code ran: not this job's doing.
-                return {"id": req.get("id"), "retry": "sandbox process factory was lost"}
-            # This job's own answer killed the zygote.
-            for j, r in enumerate(results):
-                if r is None:
-                    results[j] = {"s": "crash", "e": "the answer killed the sandbox's process factory"}
-        dirty = not self._cleanup() or self.broken or self._tampered()
+                retry = "sandbox process factory was lost"
+            else:
+                self._fill(results, "the answer killed or stopped the sandbox's process factory")
+        except Exception as exc:
+            # Anything else a job provokes here (or a bug of ours) ends that job alone; this
+            # runner is not trusted with another.
+            self.broken = True
+            self._fill(results, f"sandbox runner error ({type(exc).__name__})")
+        dirty = not self._clean_after_job() or self.broken or self._tampered() or self._zygote_stopped()
         self.retired = dirty
+        if retry is not None:
+            return {"id": rid, "retry": retry}
         if not dirty:
             # The next job's child is forked now, while we talk to the host, and only
             # after this job's processes are gone, so none of them can touch it.
-            self._request_child()
-        return {"id": req.get("id"), "results": results, "dirty": dirty}
+            try:
+                self._request_child()
+            except ZygoteLost:
+                self.retired = dirty = True
+        return {"id": rid, "results": results, "dirty": dirty}
+
+    @staticmethod
+    def _fill(results: list, why: str) -> None:
+        for j, r in enumerate(results):
+            if r is None:
+                results[j] = {"s": "crash", "e": why}
+
+    def _clean_after_job(self) -> bool:
+        try:
+            return self._cleanup()
+        except Exception:  # noqa: BLE001 - a cleanup that fails means a dirty worker
+            return False
+
+    def _zygote_stopped(self) -> bool:
+        """Whether the zygote is stopped (SIGSTOP from an answer: same uid) or gone."""
+        try:
+            with open(f"/proc/{self.zygote_pid}/stat", "rb") as f:
+                stat = f.read()
+            return stat[stat.rindex(b")") + 2:stat.rindex(b")") + 3] not in (b"S", b"R", b"D")
+        except (OSError, ValueError):
+            return True
 
     def _request_child(self) -> None:
         try:
@@ -624,7 +709,29 @@ class Runner:
             raise ZygoteLost(str(exc)) from exc
         if not data or len(fds) != 2:
             raise ZygoteLost("zygote sent no child")
-        return int(data), fds[0], fds[1]
+        pid = self._host_pid(int(data))
+        if pid is None:
+            for fd in fds:
+                os.close(fd)
+            raise ZygoteLost("the zygote's child vanished")
+        return pid, fds[0], fds[1]
+
+    def _host_pid(self, ns_pid: int) -> int | None:
+        """Our pid for the zygote's child `ns_pid`: the zygote speaks in the pids of its own
+        PID namespace (in the namespaces mode), we signal and read /proc with ours."""
+        if self.isolation != "namespaces":
+            self._ns_pids[ns_pid] = ns_pid
+            return ns_pid
+        for pid in _children(self.zygote_pid):
+            try:
+                with open(f"/proc/{pid}/status", "rb") as f:
+                    nspid = next(line for line in f if line.startswith(b"NSpid:")).split()
+            except (OSError, StopIteration):
+                continue
+            if nspid[-1] == str(ns_pid).encode():
+                self._ns_pids[pid] = ns_pid
+                return pid
+        return None
 
     def _ask(self, msg: bytes) -> bytes:
         try:
@@ -700,15 +807,18 @@ class Runner:
                     results[expect] = {"s": "crash", "e": "result too large"}
                     self._kill(pid)
                     return expect + 1
-                while (end := buf.find(b"\n", scanned)) >= 0:
+                while expect < len(results) and (end := buf.find(b"\n", scanned)) >= 0:
                     line = bytes(buf[:end])
                     del buf[:end + 1]
                     scanned = 0
+                    # The answer runs in the child and can write to this pipe too: a line is
+                    # data to check, never trusted to parse (deep nesting, odd encodings).
                     try:
                         msg = _json_loads(line)
-                        ok = type(msg) is dict and msg.get("i") == expect and (
-                            msg.get("s") in ("ok", "error") or (msg.get("s") == "encoding" and not encoding))
-                    except ValueError:
+                        ok = (type(msg) is dict and type(msg.get("i")) is int and msg["i"] == expect
+                              and (msg.get("s") in ("ok", "error")
+                                   or (msg.get("s") == "encoding" and not encoding)))
+                    except Exception:
                         ok = False
                     if not ok:  # whatever wrote this was not our child's loop
                         results[expect] = {"s": "crash", "e": "garbled result"}
@@ -738,12 +848,12 @@ class Runner:
             return {"s": "error", "e": e[:ERROR_CHARS] if type(e) is str else "error"}
         value = msg.get("v")
         checked, self.job_nodes, self.job_bytes = within_limits(value, len(line), self.job_nodes, self.job_bytes)
-        if checked is value and msg.keys() == {"i", "s", "v"}:
-            return line
+        if checked is value and msg.keys() == {"i", "s", "v"} and line.isascii():
+            return line  # our encoder's output: plain ASCII JSON, as the host parses it
         return {"s": "ok", "v": checked}
 
     def _reap(self, pid: int) -> str:
-        return self._ask(f"reap {pid}".encode()).decode(errors="replace")
+        return self._ask(f"reap {self._ns_pids.pop(pid, pid)}".encode()).decode(errors="replace")
 
     def _kill(self, pid: int) -> None:
         self._kill_done(pid)
@@ -767,6 +877,8 @@ class Runner:
         else:
             clean = False
         self._reap_all()
+        if self.private_ipc and not self._clear_ipc():
+            clean = False
         try:
             entries = os.listdir(self.scratch)
         except OSError:
@@ -782,6 +894,33 @@ class Runner:
             except OSError:
                 clean = False
         return clean
+
+    def _clear_ipc(self) -> bool:
+        """Removes what answers left in /dev/shm and every SysV IPC object (all of them ours
+        alone here): a full /dev/shm or a pinned segment must not reach the next job."""
+        clean = True
+        try:
+            if self._shm_dev is not None and os.stat("/dev/shm").st_dev == self._shm_dev:
+                clean = _empty_dir("/dev/shm")
+        except OSError:
+            pass
+        for kind in ("shm", "sem", "msg"):
+            for ident in _sysv_ids(kind):
+                if not _sysv_remove(kind, ident):
+                    clean = False
+        return clean
+
+    def close(self) -> None:
+        """Ends the zygote and everything an answer left (at the runner's exit)."""
+        try:
+            self.zygote.close()
+        except OSError:
+            pass
+        _kill_quietly(self.zygote_pid)
+        try:
+            self._cleanup()
+        except Exception:  # noqa: BLE001 - exiting anyway
+            pass
 
     def _reap_all(self) -> None:
         for pid, _ in _reaped():
@@ -807,11 +946,128 @@ class Runner:
 
 
 def _children(pid: int) -> list[int]:
+    """Children of every thread of `pid` (a thread's children are listed under it alone)."""
+    out: list[int] = []
     try:
-        with open(f"/proc/{pid}/task/{pid}/children", "rb") as f:
-            return [int(x) for x in f.read().split()]
-    except (OSError, ValueError):
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as f:
+                out.extend(int(x) for x in f.read().split())
+        except (OSError, ValueError):
+            pass
+    return out
+
+
+def _empty_dir(path: str) -> bool:
+    import shutil  # runner only: children need not inherit it
+
+    clean = True
+    try:
+        entries = os.listdir(path)
+    except OSError:
+        return True
+    for name in entries:
+        p = os.path.join(path, name)
+        try:
+            if os.path.isdir(p) and not os.path.islink(p):
+                shutil.rmtree(p)
+            else:
+                os.unlink(p)
+        except OSError:
+            clean = False
+    return clean
+
+
+def _sysv_ids(kind: str) -> list[int]:
+    """Identifiers of the SysV IPC objects of `kind` (shm, sem, msg) in our IPC namespace."""
+    try:
+        with open(f"/proc/sysvipc/{kind}", "rb") as f:
+            lines = f.read().splitlines()[1:]
+    except OSError:
         return []
+    out = []
+    for line in lines:
+        fields = line.split()
+        if len(fields) > 1 and fields[1].isdigit():
+            out.append(int(fields[1]))
+    return out
+
+
+def _sysv_remove(kind: str, ident: int) -> bool:
+    import ctypes  # runner only
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    ipc_rmid = 0
+    if kind == "shm":
+        ok = libc.shmctl(ident, ipc_rmid, None) == 0
+    elif kind == "sem":
+        ok = libc.semctl(ident, 0, ipc_rmid) == 0
+    else:
+        ok = libc.msgctl(ident, ipc_rmid, None) == 0
+    # Gone already (removed by its owner meanwhile) is as good as removed.
+    return ok or ctypes.get_errno() in (22, 43)  # EINVAL, EIDRM
+
+
+# Namespaces for the process backend (Linux; unprivileged where user namespaces are allowed).
+_CLONE_NEWNS, _CLONE_NEWIPC, _CLONE_NEWUSER = 0x00020000, 0x08000000, 0x10000000
+_CLONE_NEWPID, _CLONE_NEWNET = 0x20000000, 0x40000000
+_MS_NOSUID, _MS_NODEV, _MS_REC, _MS_PRIVATE = 0x2, 0x4, 0x4000, 0x40000
+
+
+def _enter_namespaces() -> bool:
+    """Moves this process into new user, mount, IPC, network and PID namespaces (its next
+    child is PID 1 of the new PID namespace), with a private /dev/shm and only a loopback
+    network. False, with nothing changed that matters, where the system does not allow it."""
+    try:
+        import ctypes
+        import fcntl
+        import struct
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        uid, gid = os.getuid(), os.getgid()
+        if libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS | _CLONE_NEWIPC | _CLONE_NEWNET | _CLONE_NEWPID) != 0:
+            return False
+        # The same uid and gid inside as outside: files keep their owners.
+        for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+            with open(f"/proc/self/{name}", "w") as f:
+                f.write(text)
+        # Mounts made here stay here; /dev/shm becomes a small tmpfs of our own.
+        if libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
+            return False
+        if os.path.isdir("/dev/shm") and libc.mount(b"tmpfs", b"/dev/shm", b"tmpfs", _MS_NOSUID | _MS_NODEV,
+                                                    b"size=64m,mode=1777") != 0:
+            return False
+        # The new network namespace has only a loopback device, down: bring it up, as a
+        # container with no network has it (answers may talk to themselves over it).
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            fcntl.ioctl(sock, 0x8914, struct.pack("16sH14x", b"lo", 0x1 | 0x8 | 0x40))  # SIOCSIFFLAGS: up
+        return True
+    except (OSError, AttributeError, ValueError):
+        return False
+
+
+def _drop_capabilities() -> None:
+    """Gives up every capability (held inside our own user namespace only): answers must
+    not unmount our /dev/shm or change the namespaces."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                    ("inheritable", ctypes.c_uint32)]
+
+    header = Header(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
+    data = (Data * 2)()
+    if libc.capset(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capset failed")
+    _prctl(38, 1)  # PR_SET_NO_NEW_PRIVS
 
 
 def _alive(pid: int) -> bool:
@@ -860,13 +1116,14 @@ def _response(resp: dict) -> bytes:
 
 def serve(rfile, write, runner: Runner) -> None:
     for line in rfile:
+        req = None
         try:
             req = _json_loads(line)
             if type(req) is not dict:
                 raise ValueError("request is not an object")
             resp = runner.handle(req)
         except Exception as exc:  # a malformed request must not take the runner down
-            resp = {"id": None, "fatal": _describe(exc)}
+            resp = {"id": req.get("id") if type(req) is dict else None, "fatal": _describe(exc)}
         write(_response(resp))
 
 
@@ -888,8 +1145,14 @@ def _ensure_hash_seed(argv: list[str]) -> None:
     os.execve(sys.executable, [sys.executable, "-s", "-P", os.path.abspath(__file__), *argv], env)
 
 
+def hello(runner: Runner) -> bytes:
+    """The first line a runner sends: protocol version and how answers are isolated."""
+    return _json_dumps({"hello": PROTOCOL_VERSION, "isolation": runner.isolation}).encode() + b"\n"
+
+
 def main(argv: list[str]) -> int:
-    import tempfile  # runner only: children need not inherit it
+    import shutil  # runner only: children need not inherit it
+    import tempfile
 
     _ensure_hash_seed(argv)
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
@@ -902,11 +1165,16 @@ def main(argv: list[str]) -> int:
         srv.listen(1)
         conn, _ = srv.accept()
         srv.close()
-        os.unlink(argv[1])
+        try:
+            os.unlink(argv[1])
+        except FileNotFoundError:
+            pass  # the host removed it already
         # Only as PID 1 of a container is /tmp our own (the container's private tmpfs).
         pid1 = os.getpid() == 1
         runner = Runner(isolated_pid_namespace=pid1, scratch="/tmp" if pid1 else tempfile.mkdtemp())
+        conn.sendall(hello(runner))
         serve(conn.makefile("rb"), conn.sendall, runner)
+        runner.close()  # the host is gone; as PID 1, our exit ends the container too
         return 0
     if argv == ["--stdio"]:
         out = os.fdopen(1, "wb", buffering=0)
@@ -915,7 +1183,15 @@ def main(argv: list[str]) -> int:
             _write_all(out.fileno(), data)
 
         scratch = os.environ.get("COLBENCH_SCRATCH") or tempfile.mkdtemp(prefix="colbench-scratch-")
-        serve(os.fdopen(0, "rb"), write, Runner(isolated_pid_namespace=False, scratch=scratch))
+        runner = Runner(isolated_pid_namespace=False, scratch=scratch,
+                        namespaces=os.environ.get("COLBENCH_NAMESPACES", "1") != "0")
+        write(hello(runner))
+        try:
+            serve(os.fdopen(0, "rb"), write, runner)
+        finally:
+            # The host closed our input (it exited, or was killed): nothing of ours stays.
+            runner.close()
+            shutil.rmtree(scratch, ignore_errors=True)
         return 0
     print("usage: runner.py --listen SOCKET | --stdio", file=sys.stderr)
     return 2

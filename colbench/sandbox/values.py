@@ -79,10 +79,29 @@ class ClassRef:
 _NUMPY_KINDS = "biufcUS"
 
 
+# Work bounds for rebuilding one value, beyond the runner's size limits: inputs within
+# those limits that would cost quadratic time on the host are refused (not comparable).
+# Each bound is about half a second of this machine's time at most.
+# - Fractions are reduced on construction (a gcd, quadratic in the parts' length): the sum
+#   over a value's fractions of (bits of the longer part)**2.
+MAX_FRACTION_WORK = 2**38
+# - Sets and dict keys whose elements share a hash compare each new element with every
+#   earlier one of that hash: the sum over a value's sets and dicts of (count of elements
+#   per hash)**2, added over the hashes.
+MAX_COLLISION_WORK = 2**23
+
+
+class _TooCostly(Exception):
+    pass
+
+
 def decode(node: Any) -> Any:
-    """Rebuilds a value from its tagged form; malformed input gives a NotComparable."""
+    """Rebuilds a value from its tagged form; malformed input, or input that would cost
+    more than the work bounds above to rebuild, gives a NotComparable."""
     try:
-        return _dec(node)
+        return _Decoder().dec(node)
+    except _TooCostly as exc:
+        return NotComparable(f"value too costly to rebuild ({exc})")
     except (DecodeError, ValueError, TypeError, KeyError, IndexError, OverflowError,
             RecursionError, binascii.Error, decimal.InvalidOperation, ZeroDivisionError) as exc:
         return NotComparable(f"malformed value ({type(exc).__name__})")
@@ -102,15 +121,6 @@ def _list(node: Any) -> list:
     return node
 
 
-def _pairs(node: Any) -> list[tuple[Any, Any]]:
-    out = []
-    for pair in _list(node):
-        if type(pair) is not list or len(pair) != 2:
-            raise DecodeError("bad pair")
-        out.append((_dec(pair[0]), _dec(pair[1])))
-    return out
-
-
 def _b64(node: Any) -> bytes:
     if type(node) is not str:
         raise DecodeError("bad bytes")
@@ -126,85 +136,125 @@ def _dtype(node: Any) -> np.dtype:
     return dt
 
 
-def _dec(node: Any) -> Any:
-    t = type(node)
-    if t is str or t is bool or node is None or t is float:
-        return node
-    if t is int:
-        return node
-    if t is not dict or len(node) == 0:
-        raise DecodeError("bad node")
-    if "x" in node:
-        return NotComparable(str(node["x"])[:200])
-    if len(node) == 1:
-        (tag, body), = node.items()
-        if tag == "I":
-            return _int(node)
-        if tag == "l":
-            return [_dec(x) for x in _list(body)]
-        if tag == "t":
-            return tuple(_dec(x) for x in _list(body))
-        if tag == "d":
-            return dict(_pairs(body))
-        if tag == "s":
-            return {_dec(x) for x in _list(body)}
-        if tag == "f":
-            return frozenset(_dec(x) for x in _list(body))
-        if tag == "b":
-            return _b64(body)
-        if tag == "ba":
-            return bytearray(_b64(body))
-        if tag == "r":
-            start, stop, step = (_int(x) for x in _list(body))
-            return range(start, stop, step)
-        if tag == "T":
-            module, qualname = _list(body)
-            if type(module) is not str or type(qualname) is not str:
-                raise DecodeError("bad class name")
-            return ClassRef(module, qualname)
-        if tag == "c":
-            re, im = _list(body)
-            if type(re) is not float or type(im) is not float:
-                raise DecodeError("bad complex")
-            return complex(re, im)
-        if tag == "D":
-            if type(body) is not str:
-                raise DecodeError("bad decimal")
-            return decimal.Decimal(body)
-        if tag == "Q":
-            num, den = _list(body)
-            return fractions.Fraction(_int(num), _int(den))
-        if tag in ("dt", "tm", "da"):
-            if type(body) is not str:
-                raise DecodeError("bad date")
-            cls = {"dt": datetime.datetime, "tm": datetime.time, "da": datetime.date}[tag]
-            return cls.fromisoformat(body)
-        if tag == "td":
-            days, seconds, micro = (_int(x) for x in _list(body))
-            return datetime.timedelta(days=days, seconds=seconds, microseconds=micro)
-        if tag == "C":
-            return collections.Counter(dict(_pairs(body)))
-        if tag == "O":
-            return collections.OrderedDict(_pairs(body))
-        if tag == "dd":
-            return collections.defaultdict(None, _pairs(body))
-        if tag == "q":
-            return collections.deque(_dec(x) for x in _list(body))
-    if set(node) == {"n", "b"}:
-        dt = _dtype(node["n"])
-        raw = _b64(node["b"])
-        if len(raw) != dt.itemsize:
-            raise DecodeError("bad numpy scalar")
-        return np.frombuffer(raw, dtype=dt)[0]
-    if set(node) == {"a", "sh", "b"}:
-        dt = _dtype(node["a"])
-        shape = tuple(_int(x) for x in _list(node["sh"]))
-        if any(n < 0 for n in shape):
-            raise DecodeError("bad shape")
-        raw = _b64(node["b"])
-        arr = np.frombuffer(raw, dtype=dt)
-        return arr.reshape(shape).copy()
-    raise DecodeError("unknown tag")
+class _Decoder:
+    """One value's decoding, with its work counted against the bounds above."""
+
+    def __init__(self) -> None:
+        self.fraction_work = 0
+        self.collision_work = 0
+
+    def _hashed(self, keys: list[Any]) -> None:
+        """Counts the work of putting `keys` in one set or dict (before doing it)."""
+        if len(keys) < 2:
+            return
+        per_hash = collections.Counter(map(hash, keys))
+        if len(per_hash) == len(keys):
+            return  # every hash distinct: linear, the common case
+        self.collision_work += sum(n * n for n in per_hash.values() if n > 1)
+        if self.collision_work > MAX_COLLISION_WORK:
+            raise _TooCostly("too many set elements or dict keys with equal hashes")
+
+    def _fraction(self, num: int, den: int) -> fractions.Fraction:
+        bits = max(num.bit_length(), den.bit_length(), 64)
+        self.fraction_work += bits * bits
+        if self.fraction_work > MAX_FRACTION_WORK:
+            raise _TooCostly("fractions with too long numerators or denominators")
+        return fractions.Fraction(num, den)
+
+    def _pairs(self, node: Any) -> list[tuple[Any, Any]]:
+        out = []
+        for pair in _list(node):
+            if type(pair) is not list or len(pair) != 2:
+                raise DecodeError("bad pair")
+            out.append((self.dec(pair[0]), self.dec(pair[1])))
+        self._hashed([k for k, _ in out])
+        return out
+
+    def _elements(self, node: Any) -> list[Any]:
+        out = [self.dec(x) for x in _list(node)]
+        self._hashed(out)
+        return out
+
+    def dec(self, node: Any) -> Any:
+        t = type(node)
+        if t is str or t is bool or node is None or t is float:
+            return node
+        if t is int:
+            return node
+        if t is not dict or len(node) == 0:
+            raise DecodeError("bad node")
+        if "x" in node:
+            return NotComparable(str(node["x"])[:200])
+        dec = self.dec
+        if len(node) == 1:
+            (tag, body), = node.items()
+            if tag == "I":
+                return _int(node)
+            if tag == "l":
+                return [dec(x) for x in _list(body)]
+            if tag == "t":
+                return tuple(dec(x) for x in _list(body))
+            if tag == "d":
+                return dict(self._pairs(body))
+            if tag == "s":
+                return set(self._elements(body))
+            if tag == "f":
+                return frozenset(self._elements(body))
+            if tag == "b":
+                return _b64(body)
+            if tag == "ba":
+                return bytearray(_b64(body))
+            if tag == "r":
+                start, stop, step = (_int(x) for x in _list(body))
+                return range(start, stop, step)
+            if tag == "T":
+                module, qualname = _list(body)
+                if type(module) is not str or type(qualname) is not str:
+                    raise DecodeError("bad class name")
+                return ClassRef(module, qualname)
+            if tag == "c":
+                re, im = _list(body)
+                if type(re) is not float or type(im) is not float:
+                    raise DecodeError("bad complex")
+                return complex(re, im)
+            if tag == "D":
+                if type(body) is not str:
+                    raise DecodeError("bad decimal")
+                return decimal.Decimal(body)
+            if tag == "Q":
+                num, den = _list(body)
+                return self._fraction(_int(num), _int(den))
+            if tag in ("dt", "tm", "da"):
+                if type(body) is not str:
+                    raise DecodeError("bad date")
+                cls = {"dt": datetime.datetime, "tm": datetime.time, "da": datetime.date}[tag]
+                return cls.fromisoformat(body)
+            if tag == "td":
+                days, seconds, micro = (_int(x) for x in _list(body))
+                return datetime.timedelta(days=days, seconds=seconds, microseconds=micro)
+            if tag == "C":
+                return collections.Counter(dict(self._pairs(body)))
+            if tag == "O":
+                return collections.OrderedDict(self._pairs(body))
+            if tag == "dd":
+                return collections.defaultdict(None, self._pairs(body))
+            if tag == "q":
+                return collections.deque(dec(x) for x in _list(body))
+        if set(node) == {"n", "b"}:
+            dt = _dtype(node["n"])
+            raw = _b64(node["b"])
+            if len(raw) != dt.itemsize:
+                raise DecodeError("bad numpy scalar")
+            return np.frombuffer(raw, dtype=dt)[0]
+        if set(node) == {"a", "sh", "b"}:
+            dt = _dtype(node["a"])
+            shape = tuple(_int(x) for x in _list(node["sh"]))
+            if any(n < 0 for n in shape):
+                raise DecodeError("bad shape")
+            raw = _b64(node["b"])
+            arr = np.frombuffer(raw, dtype=dt)
+            return arr.reshape(shape).copy()
+        raise DecodeError("unknown tag")
 
 
 def values_equal(expected: Any, actual: Any, *, compat: bool = False) -> bool:

@@ -19,11 +19,12 @@ from __future__ import annotations
 import asyncio
 import reprlib
 from dataclasses import asdict, dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from colbench.protocol import extract_code
 from colbench.sandbox import Sandbox
-from colbench.sandbox.pool import CallResult, Job, call_result
+from colbench.sandbox.pool import CallResult, Job, call_result, check_time_limit
 from colbench.sandbox.values import NotComparable, values_equal
 from colbench.scoring.refcache import ReferenceCache, reference_key
 from colbench.tasks import Task
@@ -34,7 +35,38 @@ COMPAT_MODES = ("sweet_rl",)
 SWEET_RL_BLOCKLIST = ("import os", "from os", "import sys", "from sys", "sudo", "transformers",
                       "exit(", "quit(", "argparse")
 
-_repr = reprlib.Repr()
+class _ShortRepr(reprlib.Repr):
+    """Short reprs of wrong values for the record, that never raise.
+
+    Python refuses str() of ints over 4300 digits (and it would be quadratic anyway), so a
+    long int is shown by its length and last digits."""
+
+    def repr_int(self, x: int, level: int) -> str:
+        if x.bit_length() <= 4000:
+            return super().repr_int(x, level)
+        sign = "negative " if x < 0 else ""
+        return f"<{sign}int of {_digits(x)} digits, ...{abs(x) % 10**6:06d}>"
+
+    def repr_Fraction(self, x: Fraction, level: int) -> str:
+        return f"Fraction({self.repr1(x.numerator, level)}, {self.repr1(x.denominator, level)})"
+
+    def repr(self, x: Any) -> str:
+        try:
+            return super().repr(x)
+        except Exception as exc:  # a value that cannot show itself is still a wrong value
+            return f"<{type(x).__name__} that cannot be shown: {type(exc).__name__}>"
+
+
+def _digits(x: int) -> int | str:
+    """Decimal digits of |x|: exact up to about 40,000 digits, else approximate."""
+    x = abs(x)
+    guess = int((x.bit_length() - 1) * 0.30102999566398120) + 1
+    if x.bit_length() > 2**17:
+        return f"about {guess:,}"
+    return guess + (x >= 10**guess)
+
+
+_repr = _ShortRepr()
 _repr.maxstring = 120
 _repr.maxother = 120
 _repr.maxlist = _repr.maxtuple = _repr.maxdict = _repr.maxset = 12
@@ -91,8 +123,8 @@ class BackendScorer:
         self.sandbox = sandbox
         self.compat = compat
         self.mode = compat or "default"
-        self.timeout = timeout
-        self.reference_timeout = reference_timeout
+        self.timeout = check_time_limit(timeout, "the time limit per test")
+        self.reference_timeout = check_time_limit(reference_timeout, "the reference's time limit per test")
         self.cache = cache if cache is not None else ReferenceCache(None)
         self._expected: dict[str, asyncio.Future] = {}
 
@@ -119,7 +151,9 @@ class BackendScorer:
             fresh = {keys[i]: r for i, r in zip(todo, raw)}
             self.cache.put_many(fresh)
             found.update(fresh)
-        return [call_result(found[k]) for k in keys]
+        raws = [found[k] for k in keys]
+        # Rebuilding values is bounded work, but can take a while: off the event loop.
+        return await asyncio.to_thread(lambda: [call_result(r) for r in raws])
 
     async def score(self, task: Task, answer: str) -> BackendScore:
         names = list(task.test_cases)
@@ -134,6 +168,10 @@ class BackendScorer:
             return BackendScore(0.0, False, 0, len(names), tests, blocked=blocked)
         raw = await self.sandbox.answers.run(Job(code, list(task.test_cases.values()), timeout=self.timeout, mode=self.mode))
         expected = await asyncio.shield(expected_task)
+        # Rebuilding and comparing values, off the event loop (see values.py for the bounds).
+        return await asyncio.to_thread(self._judge, names, expected, raw)
+
+    def _judge(self, names: list[str], expected: list[CallResult], raw: list[dict]) -> BackendScore:
         tests = [self._compare(n, e, call_result(r)) for n, e, r in zip(names, expected, raw)]
         passed = sum(t.passed for t in tests)
         total = len(tests)

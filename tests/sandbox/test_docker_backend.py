@@ -9,13 +9,13 @@ import time
 import docker
 from helpers import backend_task
 
-from colbench.sandbox.docker_backend import LABEL, OWNER_LABEL, DockerBackend, docker_client
+from colbench.sandbox.docker_backend import LABEL, OWNER_LABEL, DockerBackend, docker_client, sandbox_containers
 from colbench.sandbox.image import image_tag
 
 
 def _our_containers(client):
-    return [c for c in client.containers.list(filters={"label": LABEL})
-            if c.labels.get(OWNER_LABEL) == str(os.getpid())]
+    return [client.containers.get(c["Id"]) for c in sandbox_containers(client, running_only=True)
+            if c["Labels"].get(OWNER_LABEL) == str(os.getpid())]
 
 
 def test_a_container_killed_from_outside_is_replaced_and_the_job_retried(docker_sandbox):
@@ -47,7 +47,7 @@ def test_containers_left_by_a_dead_process_are_removed_at_start():
                                    labels={LABEL: "1", OWNER_LABEL: "999999999"})
     try:
         DockerBackend()
-        remaining = [c.id for c in client.containers.list(all=True, filters={"label": LABEL})]
+        remaining = [c["Id"] for c in sandbox_containers(client)]
         assert orphan.id not in remaining
     finally:
         try:

@@ -703,3 +703,68 @@ def test_classes_come_back_as_equal_class_values():
 def test_spoofed_class_name_never_equals_the_real_class():
     assert not values_equal(rt(int), rt(SpoofedInt))
     assert not values_equal(rt([int]), rt([SpoofedInt]))
+
+
+# ---------------------------------------------------------------------------------------
+# Work per value is bounded, not only its size (issue 11): inputs the size limits allow
+# but that cost quadratic time to rebuild are refused, quickly.
+
+P61 = 2**61 - 1  # ints that are multiples of it all hash to 0 on the host
+
+
+def _hex(n: int) -> dict:
+    return {"I": format(n, "x")}
+
+
+def test_an_unreduced_fraction_with_huge_parts_is_refused_quickly():
+    import time
+
+    big = 3 ** 1_300_000  # about 2M bits: rebuilding it reduced took 34 s
+    node = {"Q": [_hex(big * 5), _hex(big * 7)]}
+    start = time.perf_counter()
+    got = decode(node)
+    assert time.perf_counter() - start < 2
+    assert isinstance(got, NotComparable) and "costly" in got.reason
+    # Ordinary fractions, big ones included, still come back exact.
+    assert rt(Fraction(3**2000, 2**3000)) == Fraction(3**2000, 2**3000)
+    assert rt([Fraction(i, 7) for i in range(1, 20000)]) == [Fraction(i, 7) for i in range(1, 20000)]
+
+
+@pytest.mark.parametrize("tag", ["s", "f"])
+def test_a_set_of_ints_that_all_hash_alike_is_refused_quickly(tag):
+    import time
+
+    node = {tag: [_hex(k * P61) if k * P61 >= 2**53 else k * P61 for k in range(40_000)]}
+    start = time.perf_counter()
+    got = decode(node)
+    assert time.perf_counter() - start < 2
+    assert isinstance(got, NotComparable) and "costly" in got.reason
+
+
+@pytest.mark.parametrize("tag", ["d", "C", "O", "dd"])
+def test_a_dict_whose_keys_all_hash_alike_is_refused_quickly(tag):
+    import time
+
+    node = {tag: [[_hex(k * P61) if k * P61 >= 2**53 else k * P61, 1] for k in range(40_000)]}
+    start = time.perf_counter()
+    got = decode(node)
+    assert time.perf_counter() - start < 2
+    assert isinstance(got, NotComparable) and "costly" in got.reason
+
+
+def test_many_small_colliding_sets_add_up_to_the_same_bound():
+    import time
+
+    node = {"l": [{"s": [_hex(k * P61) if k * P61 >= 2**53 else k * P61 for k in range(2_000)]}
+                  for _ in range(20)]}
+    start = time.perf_counter()
+    got = decode(node)
+    assert time.perf_counter() - start < 3
+    assert isinstance(got, NotComparable) and "costly" in got.reason
+
+
+def test_ordinary_sets_and_dicts_with_a_few_equal_hashes_still_come_back():
+    value = {-1, -2, 0, P61, 2 * P61, *range(10_000)}  # hash(-1) == hash(-2) == -2
+    assert rt(value) == value
+    d = {k: str(k) for k in value}
+    assert rt(d) == d
