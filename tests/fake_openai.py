@@ -19,6 +19,12 @@ It returns the assistant's text or a Fault:
     Fault.delay(3.0, then="hi")        sleep, then answer with `then` (text or Fault)
     Fault.drop()                       close the connection abruptly (TCP reset), no response
     Fault.garbage()                    200 whose body is not JSON (labelled application/json)
+    Fault.body({"choices": []})        200 (or `code=`) with exactly this body: JSON, or str/bytes verbatim
+    Fault.drip("hi", every_s=0.05)     a normal 200 answer sent one byte every `every_s` seconds
+    Fault.drip("hi", forever=True)     200 headers, then JSON whitespace one byte at a time, never ending
+
+A str reply may hold any code point: the body is JSON with ASCII escapes, so a lone surrogate
+such as "\udcff" arrives as the escape "\\udcff", as from a real server that escapes output.
 
 A script that raises, or returns something else, gets a 500 whose message says why.
 `capacity` serves at most that many requests at once (the rest wait in the server, FIFO;
@@ -58,13 +64,16 @@ _IDLE_CONNECTION_TIMEOUT_S = 30.0
 class Fault:
     """Something other than a normal answer. Build with the class methods."""
 
-    kind: str  # "status" | "delay" | "drop" | "garbage"
+    kind: str  # "status" | "delay" | "drop" | "garbage" | "body" | "drip"
     code: int = 0
     retry_after: float | None = None
     message: str | None = None
     seconds: float = 0.0
     then: "Reply | None" = None
     content_type: str = "application/json"
+    payload: Any = None
+    every_s: float = 0.0
+    forever: bool = False
 
     @classmethod
     def status(cls, code: int, retry_after: float | None = None, message: str | None = None) -> "Fault":
@@ -94,6 +103,27 @@ class Fault:
         e.g. "text/html" it returns the body as a plain str instead of a ChatCompletion
         (or raises APIResponseValidationError when the client has _strict_response_validation)."""
         return cls("garbage", content_type=content_type)
+
+    @classmethod
+    def body(cls, payload: Any, content_type: str = "application/json", code: int = 200) -> "Fault":
+        """Answer HTTP `code` (default 200) with `payload` as the whole body: bytes and str
+        are sent as they are, anything else as JSON. For malformed replies such as
+        `{"choices": []}`, `{}`, a choice without a message, or a message whose content is null."""
+        if not 100 <= int(code) <= 599:
+            raise ValueError(f"Fault.body needs an HTTP status code, got {code}")
+        return cls("body", code=int(code), payload=payload, content_type=content_type)
+
+    @classmethod
+    def drip(cls, then: str = "", every_s: float = 0.05, forever: bool = False) -> "Fault":
+        """Answer 200 with the normal completion for `then`, sent one byte every `every_s`
+        seconds (with its Content-Length): each read is quick, the whole reply slow.
+        With forever=True the body is chunked and is leading JSON whitespace, one byte every
+        `every_s` seconds, that never ends (the completion for `then` never comes)."""
+        if every_s <= 0:
+            raise ValueError("Fault.drip needs every_s > 0")
+        if not isinstance(then, str):
+            raise TypeError(f"Fault.drip(then=...) must be a str, got {type(then).__name__}")
+        return cls("drip", then=then, every_s=float(every_s), forever=bool(forever))
 
 
 Reply = Union[str, Fault]
@@ -296,6 +326,31 @@ class _Handler(BaseHTTPRequestHandler):
         except (OSError, ValueError):
             return True
 
+    def _drip(self, fault: Fault, request: dict) -> None:
+        """Send a 200 answer one byte every `fault.every_s` seconds (see Fault.drip). Ends
+        when the client has gone (its deadline) or the server stops."""
+        owner = self.server.owner
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        if fault.forever:
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            while True:
+                owner._sleep(fault.every_s)
+                if self._client_gone():
+                    self.close_connection = True
+                    return
+                self.wfile.write(b"1\r\n \r\n")
+        body = json.dumps(owner._completion(request, fault.then)).encode()
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        for i in range(len(body)):
+            owner._sleep(fault.every_s)
+            if self._client_gone():
+                self.close_connection = True
+                return
+            self.wfile.write(body[i:i + 1])
+
     # -- endpoints -------------------------------------------------------------------
     def do_GET(self) -> None:
         path = self.path.split("?", 1)[0].rstrip("/")
@@ -356,6 +411,15 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._drop()
             if reply.kind == "garbage":
                 return self._send(200, b"<html>this is not JSON {", reply.content_type)
+            if reply.kind == "body":
+                payload = reply.payload
+                if isinstance(payload, str):
+                    payload = payload.encode("utf-8", "surrogatepass")
+                elif not isinstance(payload, bytes):
+                    payload = json.dumps(payload).encode()
+                return self._send(reply.code, payload, reply.content_type)
+            if reply.kind == "drip":
+                return self._drip(reply, request)
         message = f"fake server: script returned {reply!r}; expected a str or a Fault"
         return self._send_error(500, message)
 

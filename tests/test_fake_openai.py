@@ -127,3 +127,49 @@ def test_script_exception_becomes_500():
     with FakeOpenAI(script) as server:
         with pytest.raises(openai.InternalServerError, match="unexpected prompt"):
             chat(server)
+
+
+def test_body_fault_sends_exactly_that_body():
+    script = Faults([Fault.body({"choices": []}), Fault.body("<html>oops</html>", content_type="text/html"),
+                     Fault.body(b"[1, 2]"), Fault.body({"error": "x"}, code=502)], then=lambda req: "ok")
+    with FakeOpenAI(script) as server:
+        assert chat(server).choices == []  # the real client takes it as a ChatCompletion with no choices
+        assert chat(server) == "<html>oops</html>"
+        with urllib.request.urlopen(urllib.request.Request(
+                f"{server.base_url}/chat/completions", method="POST", headers={"Content-Type": "application/json"},
+                data=json.dumps({"model": "m", "messages": MSGS}).encode()), timeout=2) as resp:
+            assert resp.status == 200 and resp.read() == b"[1, 2]"
+        with pytest.raises(openai.InternalServerError):
+            chat(server)
+        assert chat(server).choices[0].message.content == "ok"
+
+
+def test_str_replies_escape_lone_surrogates_as_a_real_server_would():
+    with FakeOpenAI(lambda req: "a\udcffb") as server:
+        req = urllib.request.Request(f"{server.base_url}/chat/completions", method="POST",
+                                     data=json.dumps({"model": "m", "messages": MSGS}).encode())
+        with urllib.request.urlopen(req, timeout=2) as resp:
+            raw = resp.read()
+    assert b'"a\\udcffb"' in raw
+    assert json.loads(raw)["choices"][0]["message"]["content"] == "a\udcffb"
+
+
+def test_drip_sends_a_valid_reply_slowly_and_a_forever_drip_ends_when_the_client_leaves():
+    with FakeOpenAI(Faults([Fault.drip("slow but whole", every_s=0.002),
+                            Fault.drip(every_s=0.01, forever=True)], then=lambda req: "after")) as server:
+        t0 = time.monotonic()
+        assert chat(server, timeout=1.0).choices[0].message.content == "slow but whole"
+        assert time.monotonic() - t0 > 0.3  # 200+ bytes at 2 ms each, though no read waited 1 s
+        # The package's timeout is per read, so a forever drip outlives it: only a deadline
+        # around the call (wait_for here) ends it.
+        t0 = time.monotonic()
+        with pytest.raises(TimeoutError):
+            asyncio.run(asyncio.wait_for(chat_many(server, ["m"], timeout=0.5), 1.5))
+        assert time.monotonic() - t0 < 3
+        deadline = time.monotonic() + 3
+        while server.in_flight and time.monotonic() < deadline:  # the server notices and lets go
+            time.sleep(0.02)
+        assert server.in_flight == 0
+        assert chat(server).choices[0].message.content == "after"
+        t0 = time.monotonic()
+    assert time.monotonic() - t0 < 2

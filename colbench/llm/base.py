@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
 
@@ -19,3 +19,26 @@ class ChatClient(Protocol):
     name: str
 
     async def chat(self, messages: list[Message], *, seed: int | None = None) -> str: ...
+
+
+def valid_unicode(text: str) -> str:
+    """`text` as valid Unicode: every lone surrogate (e.g. "\\udcff" from a JSON escape in a
+    model's reply) becomes U+FFFD, and a UTF-16 surrogate pair held as two code points becomes
+    the one character it stands for. The result always encodes as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
+
+
+def valid_unicode_deep(value: Any) -> Any:
+    """`value` with valid_unicode applied to every str inside its dicts and lists (chat
+    messages, content parts); the original is left untouched."""
+    if isinstance(value, str):
+        return valid_unicode(value)
+    if isinstance(value, dict):
+        return {valid_unicode_deep(k): valid_unicode_deep(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [valid_unicode_deep(v) for v in value]
+    return value

@@ -1,21 +1,32 @@
 """Any OpenAI-compatible chat endpoint (vLLM, SGLang, OpenAI) through the `openai` package.
 
-Transient failures (429, 5xx, timeouts, dropped connections) are retried a bounded number
-of times with exponential backoff and jitter, honouring Retry-After; anything else (a
-rejected request, a missing model, bad credentials) fails at once. A call that still fails
-raises LLMError, which the runner records as an infrastructure error.
+Transient failures (429, 5xx, timeouts, dropped connections, malformed 200 replies) are
+retried a bounded number of times with exponential backoff and jitter, honouring
+Retry-After; anything else (a rejected request, a missing model, bad credentials) fails at
+once. A call that still fails raises LLMError, which the runner records as an
+infrastructure error (re-run by --resume), never as an empty answer of the model.
+
+- Malformed: a 200 reply that is not a JSON object, has no choices, or whose first choice
+  has no message with string content (null included). Content "" is a valid empty answer.
+- Deadline: each attempt, reply body included, ends within `timeout` seconds in total (the
+  package's own timeout is per read, so a reply dripped byte by byte would outlive it), and
+  a timed-out attempt is retried; so chat() ends within `max_call_seconds`.
+- Unicode: text sent is made valid first (a lone surrogate would make the package fail to
+  encode the request, the same way on every retry) and text received is made valid before
+  it is returned; lone surrogates become U+FFFD both ways (see base.valid_unicode).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import random
 from dataclasses import dataclass
 
 from colbench.errors import ColbenchError
-from colbench.llm.base import LLMError, Message
+from colbench.llm.base import LLMError, Message, valid_unicode, valid_unicode_deep
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +53,7 @@ class OpenAIChat:
         key = api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"  # local servers take any key
         self.name = f"openai:{model}"
         self.sampling = sampling or SamplingParams()
+        self.timeout = timeout
         self.max_retries = max_retries
         self.backoff_s = backoff_s
         self.max_backoff_s = max_backoff_s
@@ -49,10 +61,16 @@ class OpenAIChat:
         self._client = openai.AsyncOpenAI(base_url=self.base_url, api_key=key, timeout=timeout, max_retries=0)
         self._openai = openai
 
+    @property
+    def max_call_seconds(self) -> float:
+        """The longest one chat() call can take: every attempt ends within `timeout`, and
+        every wait between attempts within `max_backoff_s` (Retry-After included)."""
+        return (self.max_retries + 1) * self.timeout + self.max_retries * self.max_backoff_s
+
     async def chat(self, messages: list[Message], *, seed: int | None = None) -> str:
         o = self._openai
-        kwargs = {"model": self.model, "messages": messages, "temperature": self.sampling.temperature,
-                  "max_tokens": self.sampling.max_tokens}
+        kwargs = {"model": self.model, "messages": valid_unicode_deep(messages),
+                  "temperature": self.sampling.temperature, "max_tokens": self.sampling.max_tokens}
         if self.sampling.top_p is not None:
             kwargs["top_p"] = self.sampling.top_p
         if seed is not None:
@@ -60,9 +78,10 @@ class OpenAIChat:
         last: Exception | None = None
         for attempt in range(self.max_retries + 1):
             try:
-                response = await self._client.chat.completions.create(**kwargs)
-                content = response.choices[0].message.content if response.choices else None
-                return content or ""
+                async with asyncio.timeout(self.timeout):  # the whole attempt, body included
+                    raw = await self._client.chat.completions.with_raw_response.create(**kwargs)
+                    body = await raw.http_response.aread()
+                return _reply_text(body)
             except (o.RateLimitError, o.InternalServerError, o.APITimeoutError, o.APIConnectionError) as exc:
                 last = exc
             except o.APIStatusError as exc:
@@ -70,12 +89,18 @@ class OpenAIChat:
                     raise LLMError(f"{self.base_url} refused the request for {self.model}: "
                                    f"HTTP {exc.status_code} {_brief(exc)}") from exc
                 last = exc
-            except (ValueError, TypeError, AttributeError, IndexError) as exc:  # malformed reply
+            except TimeoutError as exc:  # our deadline, not the package's per-read timeout
+                last = _Deadline(f"no complete reply within {self.timeout:g} s")
+                last.__cause__ = exc
+            except MalformedReply as exc:
                 last = exc
             if attempt < self.max_retries:
-                await asyncio.sleep(self._delay(attempt, last))
+                delay = self._delay(attempt, last)
+                log.info("%s at %s: attempt %d of %d failed (%s); retrying in %.2f s", self.model, self.base_url,
+                         attempt + 1, self.max_retries + 1, _describe(last), delay)
+                await asyncio.sleep(delay)
         raise LLMError(f"{self.model} at {self.base_url} failed {self.max_retries + 1} times; "
-                       f"last error: {type(last).__name__}: {_brief(last)}")
+                       f"last error: {_describe(last)}")
 
     def _delay(self, attempt: int, exc: Exception | None) -> float:
         retry_after = None
@@ -93,15 +118,66 @@ class OpenAIChat:
         """Raises a one-sentence ColbenchError if nothing answers at the base URL."""
         o = self._openai
         try:
-            await self._client.models.list()
-        except (o.APIConnectionError, o.APITimeoutError) as exc:
+            async with asyncio.timeout(self.timeout):
+                await self._client.models.list()
+        except (o.APIConnectionError, o.APITimeoutError, TimeoutError) as exc:
+            why = type(exc).__name__ if isinstance(exc, o.APIError) else f"no answer within {self.timeout:g} s"
             raise ColbenchError(f"cannot reach an OpenAI-compatible endpoint at {self.base_url} "
-                                f"({type(exc).__name__}); start the server or pass the right base URL") from exc
+                                f"({why}); start the server or pass the right base URL") from exc
         except o.APIStatusError:
             pass  # it answers; some servers do not list models
 
     async def aclose(self) -> None:
         await self._client.close()
+
+
+class MalformedReply(Exception):
+    """An HTTP 200 reply that carries no answer (not JSON, no choices, no message text)."""
+
+
+class _Deadline(Exception):
+    """An attempt that did not complete within the client's timeout."""
+
+
+def _reply_text(body: bytes) -> str:
+    """The first choice's message text of a chat completion body, as valid Unicode; raises
+    MalformedReply for anything else. We parse the body ourselves: the package returns an
+    HTML page as a str, and builds a ChatCompletion from `{}` without checking it."""
+    try:
+        data = json.loads(body.decode("utf-8", "replace"))
+    except (ValueError, RecursionError):
+        raise MalformedReply(f"the body is not JSON: {_snippet(body)}") from None
+    if not isinstance(data, dict):
+        raise MalformedReply(f"the body is JSON but not an object: {_snippet(body)}")
+    choices = data.get("choices")
+    if not isinstance(choices, list) or not choices:
+        error = data.get("error")
+        why = f"; it says: {_snippet(json.dumps(error).encode())}" if error else ""
+        raise MalformedReply(f"no choices{why}")
+    choice = choices[0]
+    message = choice.get("message") if isinstance(choice, dict) else None
+    if not isinstance(message, dict):
+        raise MalformedReply("the first choice has no message")
+    content = message.get("content")
+    if not isinstance(content, str):
+        finish = choice.get("finish_reason")
+        raise MalformedReply(f"the message content is {_snippet(json.dumps(content).encode())}, not text"
+                             + (f" (finish_reason {finish})" if isinstance(finish, str) else ""))
+    return valid_unicode(content)
+
+
+def _snippet(body: bytes, limit: int = 80) -> str:
+    text = " ".join(body[:limit * 4].decode("utf-8", "replace").split())
+    text = valid_unicode(text)
+    return repr(text[:limit] + ("..." if len(text) > limit else "")) if text else "(empty)"
+
+
+def _describe(exc: Exception | None) -> str:
+    if isinstance(exc, MalformedReply):
+        return f"malformed reply ({exc})"
+    if isinstance(exc, _Deadline):
+        return str(exc)
+    return f"{type(exc).__name__}: {_brief(exc)}"
 
 
 def _brief(exc: Exception | None) -> str:
