@@ -582,9 +582,19 @@ class Runner:
         self._shm_dev: int | None = None
         if not self.pid1:
             _set_child_subreaper()
-            if namespaces and _enter_namespaces():
-                self.private_ipc = True
-                self.isolation = "namespaces"
+            # Tried in a throwaway child first: once this process has unshared, a step that
+            # fails half-way could not be undone.
+            # Dumpable while we do (a process that is not cannot write its own uid_map
+            # unless it is root); no answer code exists yet to take advantage of it.
+            _prctl(4, 1)  # PR_SET_DUMPABLE = 1
+            try:
+                if namespaces and _in_child(_enter_namespaces):
+                    if not _enter_namespaces():
+                        raise RuntimeError("namespaces that worked in a trial failed for the runner")
+                    self.private_ipc = True
+                    self.isolation = "namespaces"
+            finally:
+                _set_not_dumpable()
         if self.private_ipc:
             try:
                 self._shm_dev = os.stat("/dev/shm").st_dev
@@ -595,11 +605,12 @@ class Runner:
         if self.zygote_pid == 0:
             mine.close()
             try:
-                if self.isolation == "namespaces":
-                    # PID 1 of the answers' PID namespace: when the runner dies, the kernel
-                    # kills every process in it (nothing an answer started outlives us), and
-                    # no answer can signal or stop its init.
+                if not self.pid1:
+                    # The zygote ends with the runner. In namespaces it is PID 1 of the answers'
+                    # PID namespace, so the kernel then kills every process in it (nothing an
+                    # answer started outlives us), and no answer can signal or stop it.
                     _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+                if self.isolation == "namespaces":
                     _drop_capabilities()
                 _zygote_main(theirs, scratch)
             finally:
@@ -718,10 +729,8 @@ class Runner:
 
     def _host_pid(self, ns_pid: int) -> int | None:
         """Our pid for the zygote's child `ns_pid`: the zygote speaks in the pids of its own
-        PID namespace (in the namespaces mode), we signal and read /proc with ours."""
-        if self.isolation != "namespaces":
-            self._ns_pids[ns_pid] = ns_pid
-            return ns_pid
+        PID namespace (which is ours unless in the namespaces mode), we signal and read
+        /proc with ours; found among the zygote's children, never assumed."""
         for pid in _children(self.zygote_pid):
             try:
                 with open(f"/proc/{pid}/status", "rb") as f:
@@ -1015,6 +1024,18 @@ def _sysv_remove(kind: str, ident: int) -> bool:
 _CLONE_NEWNS, _CLONE_NEWIPC, _CLONE_NEWUSER = 0x00020000, 0x08000000, 0x10000000
 _CLONE_NEWPID, _CLONE_NEWNET = 0x20000000, 0x40000000
 _MS_NOSUID, _MS_NODEV, _MS_REC, _MS_PRIVATE = 0x2, 0x4, 0x4000, 0x40000
+
+
+def _in_child(trial) -> bool:
+    """Whether `trial()` returns True when run in a forked child (which then exits)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os._exit(0 if trial() else 1)
+        finally:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
 
 
 def _enter_namespaces() -> bool:
