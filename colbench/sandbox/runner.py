@@ -625,6 +625,11 @@ class Runner:
         self.spawn_pending = False
         self._proc_fds: list[int] = []
         self._ns_pids: dict[int, int] = {}  # our pid of a zygote's child -> the zygote's
+        self._zygote_state = b"?"
+        try:  # the zygote's children have our pids unless it is in a PID namespace of its own
+            self._same_pids = os.readlink(f"/proc/{self.zygote_pid}/ns/pid") == os.readlink("/proc/self/ns/pid")
+        except OSError:
+            self._same_pids = False
         if mine.recv(16) != b"ready":
             raise ZygoteLost("zygote failed to start")
         self.fingerprint = self._fingerprint()
@@ -668,6 +673,7 @@ class Runner:
             # runner is not trusted with another.
             self.broken = True
             self._fill(results, f"sandbox runner error ({type(exc).__name__})")
+        # _tampered() reads the zygote's state that _zygote_stopped() looks at.
         dirty = not self._clean_after_job() or self.broken or self._tampered() or self._zygote_stopped()
         self.retired = dirty
         if retry is not None:
@@ -694,13 +700,9 @@ class Runner:
             return False
 
     def _zygote_stopped(self) -> bool:
-        """Whether the zygote is stopped (SIGSTOP from an answer: same uid) or gone."""
-        try:
-            with open(f"/proc/{self.zygote_pid}/stat", "rb") as f:
-                stat = f.read()
-            return stat[stat.rindex(b")") + 2:stat.rindex(b")") + 3] not in (b"S", b"R", b"D")
-        except (OSError, ValueError):
-            return True
+        """Whether the zygote was stopped (SIGSTOP from an answer: same uid) or gone, as the
+        last fingerprint read it (handle() reads one just before asking)."""
+        return self._zygote_state not in (b"S", b"R", b"D")
 
     def _request_child(self) -> None:
         try:
@@ -730,7 +732,10 @@ class Runner:
     def _host_pid(self, ns_pid: int) -> int | None:
         """Our pid for the zygote's child `ns_pid`: the zygote speaks in the pids of its own
         PID namespace (which is ours unless in the namespaces mode), we signal and read
-        /proc with ours; found among the zygote's children, never assumed."""
+        /proc with ours; found among the zygote's children, unless it is in our namespace."""
+        if self._same_pids:
+            self._ns_pids[ns_pid] = ns_pid
+            return ns_pid
         for pid in _children(self.zygote_pid):
             try:
                 with open(f"/proc/{pid}/status", "rb") as f:
@@ -771,6 +776,7 @@ class Runner:
                 stat = os.pread(stat_fd, 4096, 0)
                 fields = stat[stat.rindex(b")") + 2:].split()
                 out.append((limits, fields[15], fields[16]))  # priority, nice
+                self._zygote_state = fields[0]  # the zygote's is read last
             except (OSError, ValueError, IndexError):
                 out.append(None)
         return tuple(out)
