@@ -232,9 +232,10 @@ class WorkerPool:
 
     @property
     def isolation(self) -> str | None:
-        """How the live workers' runners isolate answers (None before any started)."""
+        """How the live workers' runners isolate answers, the weakest if they differ (None
+        before any started)."""
         kinds = {s.worker.isolation for s in self._slots if s.worker is not None}
-        return min(kinds) if kinds else None  # "container" < "namespaces" < "none"
+        return max(kinds) if kinds else None  # the weakest: "none" > "namespaces" > "container"
 
     async def run(self, job: Job) -> list[dict]:
         """The runner's raw result for each call (see runner.py); `call_result` decodes one."""
