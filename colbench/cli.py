@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 from typing import Any, Sequence
@@ -22,8 +23,36 @@ def _positive_float(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
+    if not value > 0:  # also refuses nan
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = _finite_float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 0, got {text!r}")
+    return value
+
+
+def _time_limit(text: str) -> float:
+    """Seconds per test call: positive and at most the sandbox's limit (an infinite limit
+    would let one hanging answer stop the run forever)."""
+    from colbench.sandbox.runner import MAX_TIMEOUT_S
+
+    value = _positive_float(text)
+    if not value <= MAX_TIMEOUT_S:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_TIMEOUT_S:g} seconds per test, got {text!r}")
     return value
 
 
@@ -54,7 +83,7 @@ def _train_flags(p: argparse.ArgumentParser, *, epochs: int, batch_size: int, be
     if beta is not None:
         p.add_argument("--beta", type=_positive_float, default=beta)
     if nll is not None:
-        p.add_argument("--nll", type=float, default=nll, help="coefficient of the NLL term (default 0.01)")
+        p.add_argument("--nll", type=_non_negative_float, default=nll, help="coefficient of the NLL term (default 0.01)")
 
 
 def _train_config(cls: type, args: argparse.Namespace) -> Any:
@@ -77,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--sandbox", choices=["docker", "process"], default="docker",
                    help="where answers run (default docker; process = weaker isolation)")
     s.add_argument("--compat", choices=["sweet_rl"], help="reproduce the original research checker")
-    s.add_argument("--timeout", type=_positive_float, default=1.0, help="seconds per test call (default 1)")
+    s.add_argument("--timeout", type=_time_limit, default=1.0, help="seconds per test call (default 1, at most 3600)")
     s.add_argument("--concurrency", type=_positive_int, help="sandbox workers (default: CPU count)")
     s.add_argument("--clip-model", help="frontend: CLIP model, a local directory or a cached hub id "
                                         "(default openai/clip-vit-base-patch32)")
@@ -101,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=int, default=0, help="run seed (per-episode seeds derive from it)")
     e.add_argument("--sandbox", choices=["docker", "process"], default="docker")
     e.add_argument("--compat", choices=["sweet_rl"], help="score with the original research checker")
-    e.add_argument("--timeout", type=_positive_float, default=1.0, help="seconds per test call (default 1)")
+    e.add_argument("--timeout", type=_time_limit, default=1.0, help="seconds per test call (default 1, at most 3600)")
     e.add_argument("--clip-model", help="frontend: CLIP model, a local directory or a cached hub id "
                                         "(default openai/clip-vit-base-patch32)")
     e.add_argument("--allow-network", action="store_true",
@@ -125,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr = trs.add_parser("prefs", help="trajectory preference pairs from a run with K samples per task")
     pr.add_argument("run_dir")
     pr.add_argument("--out", required=True, help="output JSONL of pairs")
-    pr.add_argument("--min-gap", type=float, default=0.05, help="frontend: least similarity gap (default 0.05)")
+    pr.add_argument("--min-gap", type=_non_negative_float, default=0.05, help="frontend: least similarity gap (default 0.05)")
     pr.set_defaults(func=cmd_train_prefs)
     cr = trs.add_parser("critic", help="train the critic (Bradley-Terry over trajectory pairs)")
     cr.add_argument("--pairs", required=True, help="pairs JSONL from `colbench train prefs`")
@@ -138,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     sa.add_argument("--out", required=True, help="output JSONL of sampled turns and candidates")
     sa.add_argument("--candidates", type=_positive_int, default=16)
     sa.add_argument("--fraction", type=_positive_float, default=0.1, help="fraction of the turns (default 0.1)")
-    sa.add_argument("--temperature", type=float, default=1.0)
+    sa.add_argument("--temperature", type=_non_negative_float, default=1.0)
     sa.add_argument("--top-p", type=_positive_float, default=1.0)
     sa.add_argument("--max-new-tokens", type=_positive_int, default=512)
     sa.add_argument("--max-length", type=_positive_int, default=2048)
@@ -165,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     dp.set_defaults(func=cmd_train_policy, kind="dpo")
     rf = trs.add_parser("rft", help="baseline: rejection fine-tuning (SFT on successful trajectories)")
     rf.add_argument("run_dir")
-    rf.add_argument("--min-score", type=float, help="frontend: keep trajectories scoring at least this")
+    rf.add_argument("--min-score", type=_finite_float, help="frontend: keep trajectories scoring at least this")
     _train_flags(rf, epochs=1, batch_size=32)
     rf.set_defaults(func=cmd_train_policy, kind="rft")
     pl = trs.add_parser("pipeline", help="run every stage from a TOML config (collect ... evaluate)")
@@ -385,8 +414,9 @@ def cmd_leaderboard_build(args: argparse.Namespace) -> int:
 
 
 def cmd_regress(args: argparse.Namespace) -> int:
-    from colbench.regress import regress, render_markdown
+    from colbench.regress import check_thresholds, regress, render_markdown
 
+    check_thresholds(args.max_drop, args.confidence)
     result = regress(args.baseline, args.candidate, metric=args.metric, max_drop=args.max_drop,
                      confidence=args.confidence, subset=args.subset)
     print(render_markdown(result), end="")
@@ -480,7 +510,7 @@ def cmd_sandbox_build(args: argparse.Namespace) -> int:
 
 
 def cmd_sandbox_status(args: argparse.Namespace) -> int:
-    from colbench.sandbox.docker_backend import LABEL, docker_client
+    from colbench.sandbox.docker_backend import docker_client, sandbox_containers
     from colbench.sandbox.image import find_image, image_tag
 
     client = docker_client()
@@ -492,7 +522,7 @@ def cmd_sandbox_status(args: argparse.Namespace) -> int:
     else:
         img = client.images.get(tag)
         print(f"image: {tag}, {img.attrs.get('Size', 0) / 1e6:.0f} MB, created {img.attrs.get('Created', '?')[:19]}")
-    running = client.containers.list(filters={"label": LABEL})
+    running = sandbox_containers(client, running_only=True)
     print(f"sandbox containers running: {len(running)}")
     return 0 if tag is not None else 1
 
@@ -522,7 +552,20 @@ def cmd_tasks_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tolerant_output() -> None:
+    """Text from models and task files can hold lone surrogates, which a strict UTF-8 stdout
+    refuses: print them as escapes instead of failing after the work is done."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):  # a closed or unusual stream: leave it as it is
+                pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _tolerant_output()
     parser = build_parser()
     debug = bool(os.environ.get("COLBENCH_DEBUG"))
     try:
@@ -531,8 +574,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.basicConfig(level=logging.INFO if args.verbose else logging.ERROR, format="%(name)s: %(message)s")
         ours = logging.getLogger("colbench")
         ours.setLevel(logging.INFO if args.verbose else logging.WARNING)
+        for old in [h for h in ours.handlers if getattr(h, "_colbench_cli", False)]:
+            ours.removeHandler(old)  # main() run again in one process (tests): one handler, today's stderr
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("colbench: %(message)s"))
+        handler._colbench_cli = True  # type: ignore[attr-defined]
         ours.addHandler(handler)
         ours.propagate = False
         if not args.verbose:  # model loading and saving bars from transformers / huggingface_hub
@@ -546,6 +592,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("colbench: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # the file system said no (disk full, permissions, a path that changed under us)
+        if debug:
+            raise
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"colbench: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 2
     except Exception as exc:  # a bug of ours: still one sentence, with a way to see more
         if debug:
             raise

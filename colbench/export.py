@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from colbench.errors import ColbenchError
-from colbench.jsonl import write_jsonl_atomic
+from colbench.jsonl import check_writable, write_jsonl_atomic
 from colbench.protocol import agent_messages
 from colbench.runs import RunDir
 from colbench.tasks import Task
@@ -30,8 +30,9 @@ def sweet_rl_lines(run_dir: str | Path) -> Iterator[dict[str, Any]]:
     run = RunDir.existing(run_dir)
     config = run.read_config()
     taskset = run.taskset()
-    if taskset.sha256 != config["tasks_sha256"]:
-        raise ColbenchError(f"the task file {config['tasks_path']} changed since the run; cannot export it faithfully")
+    if taskset.sha256 != config.get("tasks_sha256"):
+        raise ColbenchError(f"the task file {config['tasks_path']} changed since the run (or the run does not record "
+                            "its sha256); cannot export it faithfully")
     tasks = taskset.tasks[: config["limit"]] if config.get("limit") else taskset.tasks
     latest = run.latest()
     for sample in range(int(config.get("samples", 1))):
@@ -64,6 +65,7 @@ def _sweet_rl_line(task: Task, record: dict[str, Any]) -> dict[str, Any]:
 def export_run(run_dir: str | Path, fmt: str, out: str | Path) -> int:
     if fmt not in FORMATS:
         raise ColbenchError(f"unknown export format {fmt!r}; use {', '.join(FORMATS)}")
+    check_writable(out, "export")
     lines = list(sweet_rl_lines(run_dir))
     write_jsonl_atomic(out, lines)
     return len(lines)

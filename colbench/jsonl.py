@@ -1,16 +1,25 @@
 """JSON and JSONL files: reading inputs with errors that name the file and line, and
 writing outputs atomically (a temporary file renamed into place, so a reader or a crash
-never sees half a file)."""
+never sees half a file).
+
+Every file colbench writes turns text into bytes through `encode_text`: model replies and
+answers files can hold lone surrogates (a JSON escape such as "\\udcff" decodes to one),
+which strict UTF-8 cannot encode. They are written as the escape itself, so JSON files
+read back the exact string and ordinary non-ASCII text stays readable UTF-8.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from colbench.errors import TaskFormatError
+from colbench.errors import ColbenchError, TaskFormatError
+
+log = logging.getLogger(__name__)
 
 
 def read_lines(path: Path, what: str) -> tuple[bytes, list[str]]:
@@ -40,13 +49,35 @@ def parse_object(line: str, where: str) -> dict[str, Any]:
     return obj
 
 
-def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+def encode_text(text: str) -> bytes:
+    """UTF-8 bytes of `text` for a file; the one place colbench's writers encode.
+
+    A lone surrogate cannot be UTF-8, and raising would lose the work done so far: it is
+    written as its escape (\\udcff). Inside JSON text that is exactly the JSON escape of the
+    same code point: a surrogate only ever appears inside a string, and json.dumps writes a
+    literal backslash as two, so the escape can never join a preceding backslash. (A high
+    surrogate directly followed by a low one reads back as the one character they pair to:
+    JSON has no other spelling for them.)"""
+    return text.encode("utf-8", "backslashreplace")
+
+
+def dumps_json(obj: Any, *, indent: int | None = None) -> str:
+    """JSON text with non-ASCII characters kept as themselves; write it with `encode_text`."""
+    return json.dumps(obj, ensure_ascii=False, indent=indent)
+
+
+def json_line(obj: Any) -> bytes:
+    """One JSONL record: the object's JSON, a newline, encoded for the file."""
+    return encode_text(dumps_json(obj) + "\n")
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, p)
@@ -58,37 +89,112 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
         raise
 
 
-def write_jsonl_atomic(path: str | os.PathLike, records: list[dict[str, Any]]) -> None:
-    write_text_atomic(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    write_bytes_atomic(path, encode_text(text))
+
+
+def write_jsonl_atomic(path: str | os.PathLike, records: list[Any]) -> None:
+    write_bytes_atomic(path, b"".join(json_line(r) for r in records))
 
 
 def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
-    write_text_atomic(path, json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
+    write_text_atomic(path, dumps_json(obj, indent=2) + "\n")
 
 
-def read_appended(path: Path, *, repair: bool = False) -> list[dict[str, Any]]:
-    """Every complete line of an append-only JSONL file, in order. A line cut short by a kill
-    mid-write is not a finished record; with `repair` it is removed (the file is truncated
-    after the last complete line) so later appends stay clean."""
+def check_writable(path: str | os.PathLike, what: str = "output") -> Path:
+    """Raises one sentence if a file cannot be written at `path` (a directory there, a parent
+    that is a file, a folder without write permission), before the work that produces it."""
+    p = Path(path)
+    if p.is_dir():
+        raise ColbenchError(f"the {what} path {p} is a directory; give a file name")
+    existing = next((a for a in p.parents if a.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise ColbenchError(f"cannot write the {what} {p}: {existing} is not a directory")
+    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
+        raise ColbenchError(f"cannot write the {what} {p}: {existing} is not writable")
+    return p
+
+
+# A record glued after a torn one (a kill mid-write, then an append that did not repair) is
+# found by trying the line's later objects; at most this many, so a long bad line stays cheap.
+_MAX_RESTARTS = 16
+_reported: set[tuple[str, tuple[int, ...]]] = set()
+_NOTHING = object()
+
+
+def read_appended(path: Path, *, repair: bool = False, check: Callable[[Any], str | None] | None = None,
+                  what: str = "record") -> list[Any]:
+    """Every good record of an append-only JSONL file, in order.
+
+    A bad line (not JSON, or a value `check` finds a problem with) is skipped and reported in
+    one log warning naming the file and its line numbers; the lines after it are read as
+    usual, and nothing is ever removed from the file for it. A final line without its newline
+    was cut short by a kill mid-write: it is not a record (unless it is a whole one), and with
+    `repair` that tail alone is cut off, or its newline added, so later appends start clean."""
     if not path.exists():
         return []
     data = path.read_bytes()
-    records, good_end, pos = [], 0, 0
+    records: list[Any] = []
+    problems: list[tuple[int, str]] = []
+    pos, lineno = 0, 0
     while pos < len(data):
         nl = data.find(b"\n", pos)
-        if nl < 0:
-            break  # no newline: a torn final write
-        line = data[pos:nl]
-        pos = nl + 1
+        torn = nl < 0
+        end = len(data) if torn else nl
+        line, line_start = data[pos:end], pos
+        pos, lineno = end + 1, lineno + 1
         if not line.strip():
-            good_end = pos
             continue
-        try:
-            records.append(json.loads(line))
-        except ValueError:
+        value, why = _parse(line, check)
+        if why is None:
+            records.append(value)
+        else:
+            recovered = _recover(line, check)
+            if torn and recovered is _NOTHING:
+                log.info("%s: line %d was cut short by an interrupted write; not a finished %s", path, lineno, what)
+                if repair:
+                    with open(path, "r+b") as f:
+                        f.truncate(line_start)
+                break
+            if recovered is not _NOTHING:
+                records.append(recovered)
+                why += f"; the {what} written after the damage is kept"
+            problems.append((lineno, why))
+        if torn:  # a whole record that only lacks its newline: kept, and the newline added
+            if repair:
+                with open(path, "ab") as f:
+                    f.write(b"\n")
             break
-        good_end = pos
-    if repair and good_end < len(data):
-        with open(path, "r+b") as f:
-            f.truncate(good_end)
+    if problems:
+        key = (str(path.resolve()), tuple(n for n, _ in problems))
+        if key not in _reported:  # once per process: every reader of the file would repeat it
+            _reported.add(key)
+            listed = ", ".join(f"line {n} ({why})" for n, why in problems[:10])
+            more = f" and {len(problems) - 10} more" if len(problems) > 10 else ""
+            log.warning("%s: skipped %d bad line(s), every other line is read: %s%s", path, len(problems),
+                        listed, more)
     return records
+
+
+def _parse(line: bytes, check: Callable[[Any], str | None] | None) -> tuple[Any, str | None]:
+    try:
+        value = json.loads(line.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None, "not UTF-8"
+    except ValueError:
+        return None, "not valid JSON"
+    why = check(value) if check is not None else None
+    return value, why
+
+
+def _recover(line: bytes, check: Callable[[Any], str | None] | None) -> Any:
+    """A whole record that ends a damaged line (written after a torn one), or _NOTHING."""
+    start = 0
+    for _ in range(_MAX_RESTARTS):
+        start = line.find(b'{"', start + 1)
+        if start < 0:
+            break
+        value, why = _parse(line[start:], check)
+        if why is None and isinstance(value, dict):
+            return value
+    return _NOTHING

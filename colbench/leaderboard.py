@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from colbench.errors import ColbenchError
-from colbench.jsonl import write_json_atomic, write_text_atomic
+from colbench.jsonl import check_writable, write_json_atomic, write_text_atomic
 from colbench.runs import SUMMARY_FILE, RunDir
 from colbench.scoring.metrics import TaskTotals, summarize, task_metrics, task_order, win_rate
 from colbench.tasks import OFFICIAL_FILES, OFFICIAL_LIMITS, SPLITS, TaskSet, data_dir, load_tasks
@@ -341,11 +341,15 @@ def _check_summary(run: RunDir, split: str) -> None:
     except (OSError, ValueError):
         raise SubmissionError(f"{run.path} has no readable summary.json, so the run did not finish; finish it with "
                               f"`colbench eval ... --resume --out {run.path}`") from None
+    if not isinstance(listed, dict):
+        raise SubmissionError(f"{path} holds a JSON {type(listed).__name__}, not the summary colbench eval writes; "
+                              f"rewrite it with `colbench eval ... --resume --out {run.path}`")
     recomputed = summarize(run.frame())
     for metric in ("score", "success") if split == "backend" else ("score",):
-        a = (listed.get(metric) or {}).get("mean")
+        entry = listed.get(metric)
+        a = entry.get("mean") if isinstance(entry, dict) else None
         b = recomputed[metric]["mean"]
-        if a is None or b is None or not math.isclose(a, b, abs_tol=TOLERANCE):
+        if not _TYPES["number"](a) or b is None or not math.isclose(a, b, abs_tol=TOLERANCE):
             raise SubmissionError(f"{run.path}/summary.json lists mean {metric} {a} but its episodes give {b}; "
                                   "the run's files were edited or mixed")
 
@@ -430,12 +434,21 @@ def load_submission(path: str | Path) -> dict[str, Any]:
 def submit(run_dir: str | Path, *, name: str | None = None, root: str | Path = "leaderboard",
            force: bool = False) -> tuple[Path, dict[str, Any]]:
     """Checks a run and writes ROOT/submissions/NAME.json; returns its path and content."""
+    _check_board_dir(Path(root))
     sub = make_submission(run_dir, name=name)
     out = Path(root) / SUBMISSIONS / f"{sub['name']}.json"
     if out.exists() and not force:
         raise SubmissionError(f"{out} already exists; choose another --name or pass --force to replace it")
+    check_writable(out, "submission")
     write_json_atomic(out, sub)
     return out, sub
+
+
+def _check_board_dir(root: Path) -> None:
+    """The leaderboard directory (or the nearest folder above it that exists) is a folder."""
+    if root.exists() and not root.is_dir():
+        raise ColbenchError(f"the leaderboard directory {root} is a file; pass --dir a folder")
+    check_writable(root / SUBMISSIONS / "x.json", "leaderboard")
 
 
 # --- The leaderboard ---------------------------------------------------------------------
@@ -549,6 +562,7 @@ def leaderboard_tables(subs: list[dict[str, Any]], reported: dict[str, Any]) -> 
 def build_leaderboard(root: str | Path = "leaderboard") -> BuildResult:
     """Validates every submission and writes README.md, site/index.html and the schema file."""
     root = Path(root)
+    _check_board_dir(root)
     subs: list[dict[str, Any]] = []
     sub_dir = root / SUBMISSIONS
     officials: dict[str, TaskSet | None] = {}

@@ -14,6 +14,7 @@ on different task files (sha256) or splits are never compared.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,13 +97,22 @@ def _check_metric(metric: str, split: str, path: Path) -> None:
         raise ColbenchError(f"{path} is a frontend run, which has no success metric; use --metric score")
 
 
+def check_thresholds(max_drop: float, confidence: float) -> None:
+    """One sentence for a threshold that could never fail a run: a NaN compares false with
+    every bound (a 100-point drop would pass), an infinite drop allows anything. A one-sided
+    level below 0.5 would put the bound above the observed drop, failing runs on noise."""
+    if not isinstance(max_drop, (int, float)) or not math.isfinite(max_drop):
+        raise ColbenchError(f"--max-drop must be a finite number (0.02 = 2 points), got {max_drop}")
+    if max_drop < 0:
+        raise ColbenchError(f"--max-drop must not be negative, got {max_drop}")
+    if not isinstance(confidence, (int, float)) or not 0.5 <= confidence < 1:
+        raise ColbenchError(f"--confidence must be at least 0.5 and below 1 (e.g. 0.95), got {confidence}")
+
+
 def compare(baseline: Side, candidate: Side, *, metric: str, max_drop: float, confidence: float = 0.95,
             subset: bool = False, resamples: int = PAIRED_RESAMPLES, seed: int = 0) -> Regression:
     """The paired comparison and its verdict; a mismatch of task sets is a ColbenchError."""
-    if not 0.5 <= confidence < 1:
-        raise ColbenchError(f"--confidence must be at least 0.5 and below 1, got {confidence}")
-    if max_drop < 0:
-        raise ColbenchError(f"--max-drop must not be negative, got {max_drop}")
+    check_thresholds(max_drop, confidence)
     if baseline.split != candidate.split:
         raise ColbenchError(f"the baseline is a {baseline.split} run and the candidate a {candidate.split} run")
     if baseline.tasks_sha256 and candidate.tasks_sha256 and baseline.tasks_sha256 != candidate.tasks_sha256:
@@ -146,6 +156,7 @@ def compare(baseline: Side, candidate: Side, *, metric: str, max_drop: float, co
 
 def regress(baseline: str | Path, candidate: str | Path, *, metric: str, max_drop: float,
             confidence: float = 0.95, subset: bool = False) -> Regression:
+    check_thresholds(max_drop, confidence)  # before any run is read
     return compare(load_side(baseline, metric), load_side(candidate, metric), metric=metric, max_drop=max_drop,
                    confidence=confidence, subset=subset)
 

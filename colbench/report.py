@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import quote
 
 from colbench.errors import ColbenchError
-from colbench.jsonl import write_text_atomic
+from colbench.jsonl import check_writable, write_text_atomic
 from colbench.runs import SUMMARY_FILE, RunDir
 from colbench.scoring.metrics import summarize, win_rate
 
@@ -100,6 +100,7 @@ def write_report(run_dir: str | os.PathLike, out: str | os.PathLike | None = Non
         raise ColbenchError(f"{run.path} is not a directory")
     RunDir.existing(run.path)
     target = Path(out) if out is not None else run.path / REPORT_FILE
+    check_writable(target, "report")
     html = render_report(run, target.parent)
     try:
         write_text_atomic(target, html)
@@ -178,11 +179,14 @@ def _read_summary(run: RunDir) -> dict[str, Any]:
 def _win_rate(frame: Any, saved: dict[str, Any]) -> dict[str, Any] | None:
     """Recomputed when the baseline run is still on disk (this run may have grown since)."""
     old = saved.get("win_rate")
-    if not isinstance(old, dict):
-        return None
-    baseline = RunDir(old.get("baseline", ""))
-    if old.get("baseline") and baseline.exists():
-        return {"baseline": old["baseline"], **win_rate(frame, baseline.frame())}
+    if not isinstance(old, dict) or not isinstance(old.get("baseline"), str):
+        return None  # none recorded, or not as eval records it
+    baseline = RunDir(old["baseline"])
+    if old["baseline"] and baseline.exists():
+        try:
+            return {"baseline": old["baseline"], **win_rate(frame, baseline.frame())}
+        except ColbenchError as exc:
+            log.warning("win rate against %s not recomputed: %s", old["baseline"], exc)
     return old
 
 
@@ -259,9 +263,10 @@ def _num(v: Any, digits: int = 3) -> str:
 
 
 def _ci(m: dict[str, Any] | None) -> str:
-    if not m or m.get("mean") is None:
+    if not isinstance(m, dict) or _float(m.get("mean")) is None:
         return "–"
-    lo, hi = m.get("ci95") or (None, None)
+    ci = m.get("ci95")
+    lo, hi = (_float(ci[0]), _float(ci[1])) if isinstance(ci, (list, tuple)) and len(ci) == 2 else (None, None)
     if lo is None or hi is None:
         return f"{m['mean']:.3f}"
     return f"{m['mean']:.3f} [{lo:.3f}, {hi:.3f}]"

@@ -99,8 +99,19 @@ class Progress:
 async def run_eval(cfg: EvalConfig, taskset: TaskSet, agent: Agent, human: Human, *, resume: bool = False,
                    on_progress: Callable[[Progress], None] | None = None,
                    baseline: str | None = None) -> dict[str, Any]:
-    """Runs (or resumes) an evaluation; returns the summary written to summary.json."""
+    """Runs (or resumes) an evaluation; returns the summary written to summary.json.
+
+    The run directory is locked for the whole call: a second eval on it (a new run or a
+    --resume) ends at once with one sentence instead of running the same episodes again."""
     run = RunDir(cfg.out)
+    with run.lock():
+        return await _run_eval_locked(run, cfg, taskset, agent, human, resume=resume, on_progress=on_progress,
+                                      baseline=baseline)
+
+
+async def _run_eval_locked(run: RunDir, cfg: EvalConfig, taskset: TaskSet, agent: Agent, human: Human, *,
+                           resume: bool, on_progress: Callable[[Progress], None] | None,
+                           baseline: str | None) -> dict[str, Any]:
     tasks = taskset.tasks[: cfg.limit] if cfg.limit else taskset.tasks
     config = run_config(cfg, taskset, agent, human)
     if run.exists():
@@ -167,19 +178,24 @@ async def evaluate(cfg: EvalConfig, *, resume: bool = False, on_progress: Callab
     from colbench.tasks import load_tasks
 
     taskset = load_tasks(cfg.tasks, cfg.split)
-    agent = resolve_agent(cfg.agent, base_url=cfg.agent_base_url)
-    human = resolve_human(cfg.human, cfg.split, base_url=cfg.human_base_url)
-    try:
-        for who in (agent, human):  # an unreachable endpoint is one sentence, before any work
-            client = getattr(who, "client", None)
-            if client is not None and hasattr(client, "check_reachable"):
-                await client.check_reachable()
-        return await run_eval(cfg, taskset, agent, human, resume=resume, on_progress=on_progress, baseline=baseline)
-    finally:
-        for who in (agent, human):
-            close = getattr(who, "aclose", None)
-            if close is not None:
-                await close()
+    run = RunDir(cfg.out)
+    if run.exists() and not resume:  # before any model is loaded
+        raise ColbenchError(f"{run.path} already holds a run; pass --resume to continue it or choose another --out")
+    with run.lock():  # taken before models load, so a second eval on the directory ends at once
+        agent = resolve_agent(cfg.agent, base_url=cfg.agent_base_url)
+        human = resolve_human(cfg.human, cfg.split, base_url=cfg.human_base_url)
+        try:
+            for who in (agent, human):  # an unreachable endpoint is one sentence, before any work
+                client = getattr(who, "client", None)
+                if client is not None and hasattr(client, "check_reachable"):
+                    await client.check_reachable()
+            return await run_eval(cfg, taskset, agent, human, resume=resume, on_progress=on_progress,
+                                  baseline=baseline)
+        finally:
+            for who in (agent, human):
+                close = getattr(who, "aclose", None)
+                if close is not None:
+                    await close()
 
 
 async def _play(task: Task, sample: int, cfg: EvalConfig, agent: Agent, human: Any, scorer: Any,

@@ -4,24 +4,94 @@
 - episodes.jsonl: one line per finished episode, appended with a single write and fsync,
   so a run killed at any moment loses no finished episode; a re-run episode (after an
   infrastructure error) appends a new line, and the last line for (task_id, sample) wins;
-- summary.json: metrics, rewritten atomically at the end.
+- summary.json: metrics, rewritten atomically at the end;
+- eval.lock: held (flock) by the one `colbench eval` writing the directory, and its pid.
+
+A damaged line of episodes.jsonl (hand edits, another tool, a disk error) is skipped with a
+warning naming the file and line; every other line is read, and nothing is ever deleted
+from the file except a torn final write.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pandas as pd
 
 from colbench.errors import ColbenchError
-from colbench.jsonl import read_appended, write_json_atomic
+from colbench.jsonl import json_line, read_appended, write_json_atomic
 
 RUN_FILE = "run.json"
 EPISODES_FILE = "episodes.jsonl"
 SUMMARY_FILE = "summary.json"
+LOCK_FILE = "eval.lock"
+
+# Locks this process holds, by directory: nested holders (evaluate, then run_eval) share one.
+_held: dict[Path, int] = {}
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    return (isinstance(v, (int, float)) and not isinstance(v, bool)) and math.isfinite(v)
+
+
+# run.json fields the readers rely on, and what each must be when present (null is absence).
+_CONFIG_CHECKS: tuple[tuple[str, Any, str], ...] = (
+    ("split", lambda v: v in ("backend", "frontend"), '"backend" or "frontend"'),
+    ("samples", lambda v: _is_int(v) and v >= 1, "a whole number of at least 1"),
+    ("limit", lambda v: _is_int(v) and v >= 1, "a whole number of at least 1 or null"),
+    ("seed", _is_int, "a whole number"),
+    ("tasks_path", lambda v: isinstance(v, str), "a path (a string)"),
+    ("tasks_sha256", lambda v: isinstance(v, str), "a sha256 (a string)"),
+    ("agent", lambda v: isinstance(v, str), "a string"),
+    ("human", lambda v: isinstance(v, str), "a string"),
+    ("compat", lambda v: isinstance(v, str), "a string or null"),
+    ("agent_model", lambda v: isinstance(v, dict), "an object or null"),
+    ("human_model", lambda v: isinstance(v, dict), "an object or null"),
+)
+
+
+def episode_problem(r: Any) -> str | None:
+    """Why a parsed line of episodes.jsonl is not an episode record every reader can use, or None."""
+    if not isinstance(r, dict):
+        return f"a JSON {type(r).__name__}, not an episode object"
+    task_id = r.get("task_id")
+    if isinstance(task_id, bool) or not isinstance(task_id, (str, int)) or str(task_id) == "":
+        return "task_id must be a non-empty string or an integer"
+    if not _is_int(r.get("sample")) or r["sample"] < 0:
+        return "sample must be a whole number, at least 0"
+    checks = (
+        ("status", lambda v: isinstance(v, str), "a string"),
+        ("error", lambda v: v is None or isinstance(v, str), "a string or null"),
+        ("score", lambda v: v is None or _is_number(v), "a finite number or null"),
+        ("success", lambda v: v is None or isinstance(v, bool), "true, false or null"),
+        ("answered", lambda v: v is None or isinstance(v, bool), "true, false or null"),
+        ("answer", lambda v: v is None or isinstance(v, str), "a string or null"),
+        ("turns", lambda v: isinstance(v, list) and all(
+            isinstance(t, dict) and isinstance(t.get("role"), str) and isinstance(t.get("content"), str)
+            for t in v), "a list of {role, content} objects"),
+        ("tests", lambda v: v is None or (isinstance(v, list) and all(isinstance(t, dict) for t in v)),
+         "a list of objects"),
+        ("passed", lambda v: v is None or _is_int(v), "a whole number"),
+        ("total", lambda v: v is None or _is_int(v), "a whole number"),
+        ("timings", lambda v: v is None or isinstance(v, dict), "an object"),
+        ("artifacts", lambda v: v is None or isinstance(v, list), "a list"),
+        ("seed", lambda v: v is None or _is_int(v), "a whole number"),
+    )
+    for key, ok, expected in checks:
+        if key in r and not ok(r[key]):
+            return f"{key} must be {expected}"
+    if "status" not in r:
+        return "status is missing"
+    return None
 
 
 class RunDir:
@@ -31,6 +101,10 @@ class RunDir:
     @property
     def episodes_path(self) -> Path:
         return self.path / EPISODES_FILE
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path / LOCK_FILE
 
     def exists(self) -> bool:
         return (self.path / RUN_FILE).is_file()
@@ -48,26 +122,101 @@ class RunDir:
         from colbench.tasks import load_tasks
 
         config = self.read_config()
-        return load_tasks(config["tasks_path"], config["split"])
+        if not config.get("tasks_path"):
+            raise ColbenchError(f"{self.path / RUN_FILE} does not say which task file the run used (tasks_path)")
+        return load_tasks(config["tasks_path"], config.get("split"))
 
     def read_config(self) -> dict[str, Any]:
+        """run.json as an object; one sentence when it is unreadable or not an object."""
+        path = self.path / RUN_FILE
         try:
-            return json.loads((self.path / RUN_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ColbenchError(f"{self.path / RUN_FILE} is missing or unreadable ({exc})") from exc
+            config = json.loads(path.read_bytes().decode("utf-8"))
+        except OSError as exc:
+            raise ColbenchError(f"cannot read {path}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise ColbenchError(f"{path} is not UTF-8 text, so this is not a run directory colbench wrote") from None
+        except ValueError as exc:
+            raise ColbenchError(f"{path} is not valid JSON ({exc})") from None
+        if not isinstance(config, dict):
+            raise ColbenchError(f"{path} holds a JSON {type(config).__name__}, not the run's settings object")
+        for key, ok, expected in _CONFIG_CHECKS:
+            if config.get(key) is not None and not ok(config[key]):
+                raise ColbenchError(f"{path}: {key} must be {expected}, not {json.dumps(config[key])[:60]}")
+        return config
 
     def start(self, config: dict[str, Any]) -> None:
-        self.path.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(self.path / RUN_FILE, config)
-        self.episodes_path.touch()
+        if (self.path / RUN_FILE).exists():  # and is not a file (else exists() would hold)
+            raise ColbenchError(f"{self.path / RUN_FILE} is not a file, so {self.path} cannot hold a run")
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            write_json_atomic(self.path / RUN_FILE, config)
+            self.episodes_path.touch()
+        except OSError as exc:
+            where = exc.filename or self.path
+            raise ColbenchError(f"cannot start a run in {self.path}: {where}: {exc.strerror or exc}") from None
 
     def load_episodes(self, repair: bool = False) -> list[dict[str, Any]]:
-        """Every complete line of episodes.jsonl, in order.
+        """Every good episode line of episodes.jsonl, in order.
 
-        A line cut short by a kill mid-write is not a finished episode; with `repair` it is
-        removed (the file is truncated after the last complete line) so appends stay clean.
+        A bad line is skipped and reported (a log warning naming the file and line); the
+        lines after it are read. A final line cut short by a kill mid-write is not a
+        finished episode; with `repair` that torn tail alone is removed so appends stay clean.
         """
-        return read_appended(self.episodes_path, repair=repair)
+        if self.episodes_path.is_dir():
+            raise ColbenchError(f"{self.episodes_path} is a directory, not the run's episode file")
+        try:
+            return read_appended(self.episodes_path, repair=repair, check=episode_problem, what="episode")
+        except OSError as exc:
+            raise ColbenchError(f"cannot read {self.episodes_path}: {exc.strerror or exc}") from None
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Exclusive use of the directory by this process, for one `colbench eval`, new or
+        resumed: two at once would both run the missing episodes and append duplicates.
+
+        An flock on eval.lock, which the kernel drops when the process ends however it ends,
+        so a killed run leaves no stale lock. The file holds the holder's pid, for the message
+        another eval gets."""
+        import fcntl
+
+        key = self.path.resolve()
+        if key in _held:
+            _held[key] += 1
+            try:
+                yield
+            finally:
+                _held[key] -= 1
+            return
+        if self.path.exists() and not self.path.is_dir():
+            raise ColbenchError(f"{self.path} is a file, not a run directory; choose another --out")
+        created = not self.path.exists()
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise ColbenchError(f"cannot use {self.path} as a run directory: {exc.strerror or exc}") from None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+                who = f" (pid {holder})" if holder.isdigit() else ""
+                raise ColbenchError(f"{self.path} is in use by another colbench eval{who}; wait for it to end "
+                                    "or choose another --out") from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            _held[key] = 1
+            try:
+                yield
+            finally:
+                del _held[key]
+                if created and [p.name for p in self.path.iterdir()] == [LOCK_FILE]:
+                    # An eval that ended before starting (a bad agent, an unreachable endpoint) leaves no
+                    # directory behind.
+                    self.lock_path.unlink()
+                    self.path.rmdir()
+        finally:
+            os.close(fd)
 
     def latest(self) -> dict[tuple[str, int], dict[str, Any]]:
         """The last record for each (task_id, sample)."""
@@ -89,7 +238,7 @@ class EpisodeWriter:
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
     def append(self, record: dict[str, Any]) -> None:
-        data = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+        data = json_line(record)
         view = memoryview(data)
         while view:
             view = view[os.write(self._fd, view):]

@@ -121,3 +121,21 @@ def test_sandbox_status(docker_sandbox):
     proc = run("sandbox", "status")
     assert proc.returncode == 0, proc.stderr
     assert "reachable" in proc.stdout and "colbench-sandbox:" in proc.stdout
+
+
+def test_a_lone_surrogate_in_an_answer_does_not_abort_score(tmp_path):
+    task = load_tasks("bundled", "backend").tasks[0]
+    odd = "x\udcffy é"
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text(json.dumps({"task_id": task.task_id, "answer": task.ground_truth + f"\n# {odd}\n",
+                                   "note": odd}) + "\n"
+                       + json.dumps({"task_id": task.task_id, "answer": task.ground_truth, odd: [odd]}) + "\n")
+    out = tmp_path / "scored.jsonl"
+    proc = run("score", "--tasks", "bundled", "--split", "backend", "--answers", answers, "--out", out,
+               "--sandbox", "process")
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(l) for l in out.read_text(encoding="utf-8").splitlines()]
+    # Python cannot compile source holding a lone surrogate: that answer fails, and is written exactly.
+    assert rows[0]["note"] == odd and rows[0]["answer"].endswith(f"# {odd}\n") and rows[0]["score"] == 0.0
+    assert rows[1][odd] == [odd] and rows[1]["success"] is True  # the scoring of other lines kept
+    assert "é".encode() in out.read_bytes() and b"\\udcff" in out.read_bytes()

@@ -317,3 +317,27 @@ def test_scripted_agent_and_the_llm_humans_prompt(tmp_path):
     assert PLUS_ONE[0].strip() in system["content"]  # the human sees the hidden information
     assert "never write or paste code" in system["content"]
     assert "What do you add?" in user["content"]  # and the dialogue so far
+
+
+def test_a_lone_surrogate_in_a_model_reply_does_not_abort_eval_or_resume(tmp_path):
+    tasks = write_tasks(tmp_path / "tasks.jsonl", {"a": PLUS_ONE, "b": DOUBLE})
+    odd = "Shall I add \udcff one? é"
+    script = tmp_path / "script.jsonl"
+    script.write_text(json.dumps({"task_id": "a", "messages": [odd, "I WANT TO ANSWER: def f(x):\n    return x + 1"]})
+                      + "\n" + json.dumps({"task_id": "b", "messages": [f"I WANT TO ANSWER: # {odd}\ndef f(x):\n"
+                                                                        "    return 2 * x"]}) + "\n")
+    out = tmp_path / "run"
+    common = ["eval", "--agent", f"scripted:{script}", "--human", "offline", "--split", "backend", "--tasks", tasks,
+              "--out", out, "--sandbox", "process"]
+    proc = run(*common)
+    assert proc.returncode == 0, proc.stderr
+    eps = {e["task_id"]: e for e in episodes(out)}
+    assert eps["a"]["turns"][0]["content"] == odd and eps["a"]["success"]
+    assert odd in eps["b"]["answer"] and eps["b"]["score"] == 0.0  # Python cannot compile a lone surrogate
+    assert "\\udcff" in (out / "report.html").read_text(encoding="utf-8")
+    resumed = run(*common, "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(episodes(out)) == 2
+    exported = tmp_path / "traj.jsonl"
+    assert run("export", out, "--format", "sweet_rl", "--out", exported).returncode == 0
+    assert json.loads(exported.read_text(encoding="utf-8").splitlines()[0])["dialogue_history"][1]["content"] == odd

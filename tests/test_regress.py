@@ -181,3 +181,34 @@ def test_bad_arguments_are_one_sentence(tmp_path, tasks_file, ids, capsys):
                         "neither a run directory nor a submission JSON file")
     assert_one_sentence(*regress(capsys, b, b, "score", -0.1)[::2], "--max-drop must not be negative")
     assert_one_sentence(*regress(capsys, b, b, "score", 0.02, "--confidence", "1.5")[::2], "--confidence")
+
+
+@pytest.mark.parametrize("flag,value,words", [
+    ("--max-drop", "nan", "--max-drop must be a finite number"),
+    ("--max-drop", "inf", "--max-drop must be a finite number"),
+    ("--max-drop", "-inf", "--max-drop must be a finite number"),
+    ("--max-drop", "-0.5", "--max-drop must not be negative"),
+    ("--confidence", "nan", "--confidence"),
+    ("--confidence", "0", "--confidence"),
+    ("--confidence", "1", "--confidence"),
+    ("--confidence", "inf", "--confidence"),
+])
+def test_a_nan_max_drop_does_not_pass_a_hundred_point_drop(tmp_path, tasks_file, ids, capsys, flag, value, words):
+    b = run_with(tmp_path, tasks_file, ids, "base", [1.0] * N_TASKS)
+    c = run_with(tmp_path, tasks_file, ids, "cand", [0.0] * N_TASKS)  # every task lost: a 100-point drop
+    args = {"--max-drop": "0.02", "--confidence": "0.95", flag: value}
+    code, out, err = cli(capsys, "regress", "--baseline", b, "--candidate", c, "--metric", "success",
+                         f"--max-drop={args['--max-drop']}", f"--confidence={args['--confidence']}")
+    assert_one_sentence(code, err, words)
+    assert out == ""
+
+
+@pytest.mark.parametrize("kwargs", [{"max_drop": float("nan")}, {"max_drop": float("inf")}, {"max_drop": -1.0},
+                                    {"max_drop": 0.0, "confidence": float("nan")},
+                                    {"max_drop": 0.0, "confidence": 1.0}])
+def test_regress_itself_refuses_a_threshold_that_cannot_fail(tmp_path, kwargs):
+    from colbench.errors import ColbenchError
+    from colbench.regress import regress as regress_runs
+
+    with pytest.raises(ColbenchError, match="--max-drop|--confidence"):
+        regress_runs(tmp_path / "no-such-run", tmp_path / "no-such-run", metric="score", **kwargs)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from colbench.errors import ColbenchError, TaskFormatError
-from colbench.jsonl import parse_object, read_lines, write_jsonl_atomic
+from colbench.jsonl import check_writable, parse_object, read_lines, write_jsonl_atomic
 from colbench.sandbox import open_sandbox
 from colbench.sandbox.runner import HASH_SEED
 from colbench.scoring.backend import BackendScorer
@@ -116,10 +116,14 @@ async def score_frontend_answers(tasks: TaskSet, answers: list[AnswerLine], *, c
 
 
 def score_file(tasks: TaskSet, answers_path: str | os.PathLike, out: str | os.PathLike, **kwargs: Any) -> ScoreSummary:
+    check_writable(out, "scored lines")  # before the scoring, which the output would otherwise lose
     answers = load_answers(answers_path, tasks)
     start = time.perf_counter()
     records = asyncio.run(score_answers(tasks, answers, **kwargs))
-    write_jsonl_atomic(out, records)
+    try:
+        write_jsonl_atomic(out, records)
+    except OSError as exc:
+        raise ColbenchError(f"cannot write the scored lines to {out}: {exc.strerror or exc}") from None
     n = len(records)
     successes = [r["success"] for r in records if r.get("success") is not None]
     return ScoreSummary(answers=n, mean_score=sum(r["score"] for r in records) / n,

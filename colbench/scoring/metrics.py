@@ -153,7 +153,10 @@ def summarize(frame: pd.DataFrame, *, expected_episodes: int | None = None, samp
     if len(ok) and "answered" in ok:
         out["answered_rate"] = float(ok["answered"].astype(float).mean())
     if len(ok) and "turns" in ok:
-        out["mean_agent_turns"] = float(ok["turns"].map(lambda ts: sum(t["role"] == "agent" for t in ts)).mean())
+        # A record without turns (written by another tool) counts as none, rather than failing the summary.
+        out["mean_agent_turns"] = float(ok["turns"].map(
+            lambda ts: sum(isinstance(t, dict) and t.get("role") == "agent" for t in ts) if isinstance(ts, list) else 0
+        ).mean())
     return out
 
 

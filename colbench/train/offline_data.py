@@ -10,20 +10,23 @@ same task (same problem description) become samples 0, 1, ... of that task.
 from __future__ import annotations
 
 import hashlib
-import json
+import math
 from pathlib import Path
 from typing import Any
 
 from colbench.errors import ColbenchError
-from colbench.jsonl import parse_object, read_lines
+from colbench.jsonl import check_writable, encode_text, parse_object, read_lines, write_jsonl_atomic
 from colbench.runs import EpisodeWriter, RunDir
 
 
 def import_sweet_rl(path: str | Path, out: str | Path) -> int:
-    _, lines = read_lines(Path(path), "trajectory file")
     run = RunDir(out)
     if run.exists():
         raise ColbenchError(f"{out} already holds a run; choose another directory")
+    if run.path.exists() and not run.path.is_dir():
+        raise ColbenchError(f"{out} is a file; --out must be a directory for the imported run")
+    check_writable(run.path / "run.json", "imported run")
+    _, lines = read_lines(Path(path), "trajectory file")
     tasks: dict[str, dict[str, Any]] = {}
     samples: dict[str, int] = {}
     records = []
@@ -37,8 +40,17 @@ def import_sweet_rl(path: str | Path, out: str | Path) -> int:
             raise ColbenchError(f"{where}: expected task and dialogue_history")
         if not isinstance(task.get("ground_truth"), str) or not task["ground_truth"].strip():
             raise ColbenchError(f"{where}: the task has no reference solution (ground_truth)")
+        if not all(isinstance(m, dict) for m in history):
+            raise ColbenchError(f"{where}: every dialogue_history entry must be a {{role, content}} object")
+        reward = obj.get("reward")
+        if reward is not None and (isinstance(reward, bool) or not isinstance(reward, (int, float))
+                                   or not math.isfinite(reward)):
+            raise ColbenchError(f"{where}: reward must be a number or null")
+        answer = obj.get("answer")
+        if answer is not None and not isinstance(answer, str):
+            raise ColbenchError(f"{where}: answer must be a string or null")
         desc = str(task.get("problem_description", ""))
-        task_id = str(task.get("task_id") or hashlib.sha256(desc.encode()).hexdigest()[:12])
+        task_id = str(task.get("task_id") or hashlib.sha256(encode_text(desc)).hexdigest()[:12])
         tasks.setdefault(task_id, {**task, "task_id": task_id})
         sample = samples.get(task_id, 0)
         samples[task_id] = sample + 1
@@ -51,15 +63,14 @@ def import_sweet_rl(path: str | Path, out: str | Path) -> int:
                 turns.append(turn)
             else:
                 turns.append({"role": "human", "content": str(m.get("content", ""))})
-        reward = obj.get("reward")
         records.append({"task_id": task_id, "sample": sample, "status": "ok", "error": None, "turns": turns,
-                        "answer": obj.get("answer"), "score": reward,
+                        "answer": answer, "score": reward,
                         "success": (reward == 1.0) if "test_cases" in task else None})
     if not records:
         raise ColbenchError(f"trajectory file {path} has no trajectories")
     run.path.mkdir(parents=True, exist_ok=True)
     tasks_path = run.path / "tasks.jsonl"
-    tasks_path.write_text("".join(json.dumps(t) + "\n" for t in tasks.values()), encoding="utf-8")
+    write_jsonl_atomic(tasks_path, list(tasks.values()))
     split = "backend" if all("test_cases" in t for t in tasks.values()) else "frontend"
     run.start({"agent": f"imported:{path}", "human": "unknown", "split": split, "tasks": str(tasks_path),
                "tasks_path": str(tasks_path), "tasks_sha256": hashlib.sha256(tasks_path.read_bytes()).hexdigest(),

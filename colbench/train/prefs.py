@@ -9,11 +9,12 @@ reference solution, which the critic sees during training.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
 from colbench.errors import ColbenchError
-from colbench.jsonl import write_jsonl_atomic
+from colbench.jsonl import check_writable, write_jsonl_atomic
 from colbench.runs import RunDir
 from colbench.train.common import task_with_reference
 
@@ -52,6 +53,9 @@ def preference_pairs(run_dir: str | Path, *, min_gap: float = 0.05) -> list[dict
 
 
 def write_preference_pairs(run_dir: str | Path, out: str | Path, *, min_gap: float = 0.05) -> int:
+    if not isinstance(min_gap, (int, float)) or not math.isfinite(min_gap) or min_gap < 0:
+        raise ColbenchError(f"--min-gap must be a finite number of at least 0, got {min_gap}")
+    check_writable(out, "preference pairs")
     pairs = preference_pairs(run_dir, min_gap=min_gap)
     if not pairs:
         raise ColbenchError(f"{run_dir} gives no preference pairs: no task has a successful trajectory "
