@@ -56,7 +56,9 @@ class EvalConfig:
 
 def episode_seed(run_seed: int, task_id: str, sample: int) -> int:
     """A per-episode seed derived from (run seed, task_id, sample): stable across resumes."""
-    digest = hashlib.sha256(f"{run_seed}:{task_id}:{sample}".encode()).digest()
+    # surrogatepass: a task id from a JSON escape may hold a lone surrogate (same bytes as
+    # plain UTF-8 for every other id, so seeds do not change).
+    digest = hashlib.sha256(f"{run_seed}:{task_id}:{sample}".encode("utf-8", "surrogatepass")).digest()
     return int.from_bytes(digest[:4], "big")
 
 

@@ -341,3 +341,10 @@ def test_a_lone_surrogate_in_a_model_reply_does_not_abort_eval_or_resume(tmp_pat
     exported = tmp_path / "traj.jsonl"
     assert run("export", out, "--format", "sweet_rl", "--out", exported).returncode == 0
     assert json.loads(exported.read_text(encoding="utf-8").splitlines()[0])["dialogue_history"][1]["content"] == odd
+
+
+def test_a_task_id_with_a_lone_surrogate_gets_a_seed_like_any_other():
+    from colbench.runner import episode_seed
+
+    assert episode_seed(0, "a\udcffb", 1) != episode_seed(0, "a\udcfeb", 1)
+    assert episode_seed(3, "task-1", 0) == episode_seed(3, "task-1", 0)
