@@ -646,11 +646,15 @@ class Runner:
         if timeout is None:
             return {"id": rid, "fatal": f"malformed request: a time limit must be above 0 and at most "
                                         f"{MAX_TIMEOUT_S:g} s, not {req.get('timeout')!r}"}
+        # The last job's processes were sent SIGKILL without waiting (the reply need not
+        # wait for them); this job's code runs only once they are gone from /proc.
+        if self.killed and not self._gone(self.killed):
+            self.retired = True
+        self.killed = set()
         if self.retired:
             # An earlier job left this runner unusable; the host retries elsewhere.
             return {"id": rid, "retry": "sandbox worker is being replaced"}
         results: list = [None] * len(calls)
-        self.killed = set()
         self._ns_pids.clear()
         self.job_nodes = self.job_bytes = 0
         i = 0
@@ -941,6 +945,20 @@ class Runner:
         for pid, _ in _reaped():
             if pid == self.zygote_pid:
                 self.broken = True
+
+    def _gone(self, pids: set[int], limit_s: float = 5.0) -> bool:
+        """Waits (boundedly) until processes sent SIGKILL have ended and been reaped, by the
+        zygote (its children) or by us (orphans come to us); False if one outlives the wait."""
+        deadline = time.monotonic() + limit_s
+        pause = 0.0001
+        while True:
+            self._reap_all()
+            if not any(os.path.exists(f"/proc/{p}") for p in pids):
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 0.01)
 
     def _strays(self) -> list[int]:
         """Live processes an answer left behind: anything but us and the zygote.
