@@ -1,12 +1,26 @@
 """Rendering HTML to screenshots with Playwright and Chromium, offline and deterministic.
 
-One browser, a pool of pages, a fixed viewport, full-page screenshots capped in height.
-Offline by default: requests for the Tailwind 2.2.19 stylesheet are served from a local
-copy installed by the set-up, `picsum.photos` images from a deterministic local placeholder
-of the requested size, and every other request is blocked (and listed in the snapshot).
-Page scripts are disabled: ColBench pages are static HTML and Tailwind, and with no scripts
-an infinite loop, a dialog or window.open cannot stall a render. Each render has a time
-limit; a browser that crashes or stops answering is restarted.
+One browser; a pool of page slots, each its own browser context with one reused page; a
+fixed viewport; full-page screenshots capped in height. Page scripts are disabled: ColBench
+pages are static HTML and Tailwind, and with no scripts an infinite loop, a dialog or
+window.open cannot stall a render.
+
+Offline (the default), nothing leaves the browser. Playwright's routing serves the Tailwind
+2.2.19 stylesheet from a local copy installed by the set-up and `picsum.photos` images from
+a deterministic local placeholder of the requested size, and refuses every other request.
+Routing does not see everything a page can ask for (a `<link rel=prefetch>`, speculative
+connections), so every context also goes through a loopback proxy of ours that forwards
+nothing, loopback included, and host names are never resolved. Each slot has its own proxy,
+so every refused attempt is listed in the snapshot of the page that made it.
+
+Deterministic: animated images (GIF, APNG, WebP, SVG) show their first frame, SVG (SMIL)
+and CSS animations, marquees and the document timeline are frozen at their start, and
+autofocus is settled the same way every time, so the same page gives the same pixels at
+any moment.
+
+Each render has a time limit. A page that overruns it loses its context (its renderer
+process), not the browser: the browser is restarted only when it no longer answers, or has
+crashed, and renders that a restart or crash interrupted are rendered again.
 
 Besides the screenshot, a render returns the page's visible elements (box, colours, text,
 image source), read from the DOM, for the offline design human.
@@ -15,15 +29,18 @@ image source), read from the DOM, for the offline design human.
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import logging
 import os
 import re
 import shutil
+import signal
 import sys
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from colbench.errors import ColbenchError
 
@@ -37,7 +54,17 @@ _TAILWIND_URL = re.compile(r"tailwindcss@2\.2\.19/dist/tailwind(\.min)?\.css")
 _PICSUM = re.compile(r"^https?://(?:i\.)?picsum\.photos/(?:id/(\d+)/)?(\d+)(?:/(\d+))?")
 CHROMIUM_ARGS = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--font-render-hinting=none",
-                 "--disable-lcd-text", "--force-color-profile=srgb", "--hide-scrollbars"]
+                 "--disable-lcd-text", "--force-color-profile=srgb", "--hide-scrollbars",
+                 # Blink's "no animation" image policy: GIF, APNG, WebP and SVG images show their
+                 # first frame, and SVG (SMIL) animations do not run.
+                 "--blink-settings=imageAnimationPolicy=2"]
+# Offline only: no host name is ever resolved (the proxy is an IP literal, never looked up).
+OFFLINE_ARGS = ["--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
+# Every request goes through our proxy, loopback included (Chromium bypasses proxies for
+# loopback addresses unless told not to).
+_PROXY_BYPASS = "<-loopback>"
+_CLOSE_S = 5.0  # a context or browser that takes longer than this to close does not answer
+_ATTEMPTS = 3  # renders of one page, when a browser crash or restart interrupts them
 
 
 @dataclass
@@ -111,10 +138,27 @@ def placeholder_png(width: int, height: int) -> bytes:
     return _placeholders[key]
 
 
+# "load" does not mean painted: wait until images are decoded and fonts ready, or the
+# screenshot may catch them half-drawn. Returns the page's height (it lays the page out).
 _SETTLE_JS = """
 () => Promise.all([document.fonts.ready, ...Array.from(document.images).map(i => i.decode().catch(() => null))])
-  .then(() => document.documentElement.getBoundingClientRect().height)
+  .then(() => Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0))
 """
+
+# Run once the page has loaded, before anything is measured or shot. Autofocus is applied at
+# a rendering update whose time varies: focusing every candidate now ends autofocus for the
+# document, and then nothing is left focused. SMIL time is pinned at 0 (the image policy
+# already stops it), media paused, and the page scrolled to its top.
+_FREEZE_JS = """
+() => {
+  for (const el of document.querySelectorAll('[autofocus]')) { try { el.focus({preventScroll: true}); } catch (e) {} }
+  if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
+  for (const svg of document.querySelectorAll('svg')) { try { svg.pauseAnimations(); svg.setCurrentTime(0); } catch (e) {} }
+  for (const media of document.querySelectorAll('video, audio')) { try { media.pause(); } catch (e) {} }
+  window.scrollTo(0, 0);
+}
+"""
+_FREEZE_AND_SETTLE_JS = f"() => {{ ({_FREEZE_JS.strip()})(); return ({_SETTLE_JS.strip()})(); }}"
 
 _ELEMENTS_JS = """
 (maxElements) => {
@@ -141,6 +185,62 @@ _ELEMENTS_JS = """
 """
 
 
+class _NullProxy:
+    """A loopback HTTP proxy that forwards nothing. It reads each request's first line,
+    reports its target (the URL, or `CONNECT host:port` for a tunnel), answers 403 and
+    closes. A connection that sends no request (a speculative preconnect) reports nothing."""
+
+    def __init__(self, report: Callable[[str], None]):
+        self._report = report
+        self._server: asyncio.AbstractServer | None = None
+        self._open: set[asyncio.StreamWriter] = set()
+        self.port = 0
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            for writer in list(self._open):
+                writer.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._open.add(writer)
+        try:
+            line = await asyncio.wait_for(reader.readline(), 60)
+            parts = line.decode("latin-1").split()
+            if len(parts) == 3 and parts[2].startswith("HTTP/"):
+                self._report(f"CONNECT {parts[1]}" if parts[0] == "CONNECT" else parts[1])
+                writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                await writer.drain()
+        except (asyncio.TimeoutError, OSError, ValueError):
+            pass
+        finally:
+            self._open.discard(writer)
+            writer.close()
+
+
+@dataclass
+class _Slot:
+    """A place for one render at a time: a browser context with one reused page (reused
+    because a fresh page costs about as much as a small render, and its first page load
+    parses the 2.9 MB stylesheet again) and, offline, its own proxy."""
+
+    proxy: _NullProxy | None = None
+    browser: Any = None  # the browser the context lives in
+    context: Any = None
+    page: Any = None
+    blocked: list[str] | None = None  # the list of the render in progress
+
+
 class Renderer:
     """Renders HTML pages concurrently in one Chromium. Use as an async context manager."""
 
@@ -155,29 +255,60 @@ class Renderer:
         self._css = b"" if allow_network else tailwind_css()
         self._pw: Any = None
         self._browser: Any = None
-        self._slots = asyncio.Semaphore(pages)
+        self._browser_proxy: _NullProxy | None = None
+        self._slots = [_Slot() for _ in range(pages)]
+        self._free: asyncio.Queue[_Slot] = asyncio.Queue()
         self._restart_lock = asyncio.Lock()
+        self._generation = 0  # counts restarts begun: a render that saw it change was interrupted
+        self._marker = ""  # a switch on the browser's command line, to find its process
         self.restarts = 0
-        self._ctx: Any = None
-        self._ctx_browser: Any = None
-        self._blocked: dict[Any, list[str]] = {}
-        self._orphan_blocked: list[str] = []
-        self._idle: list[Any] = []
+        # Requests no page made (the browser's own), refused all the same.
+        self.browser_blocked: list[str] = []
 
     async def __aenter__(self) -> "Renderer":
         from playwright.async_api import async_playwright
 
         self._pw = await async_playwright().start()
-        await self._launch()
+        try:
+            if not self.allow_network:
+                self._browser_proxy = _NullProxy(self._browser_request)
+                await self._browser_proxy.start()
+                for slot in self._slots:
+                    slot.proxy = _NullProxy(functools.partial(self._page_request, slot))
+                    await slot.proxy.start()
+            for slot in self._slots:
+                self._free.put_nowait(slot)
+            await self._launch()
+        except BaseException:
+            await self.close()
+            raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
+    def _browser_request(self, target: str) -> None:
+        self.browser_blocked.append(target)
+        log.debug("refused a request of the browser itself: %s", target)
+
+    def _page_request(self, slot: _Slot, target: str) -> None:
+        if slot.blocked is not None:
+            slot.blocked.append(target)
+        else:  # arrived after its page's render ended
+            self._browser_request(target)
+
     async def _launch(self) -> None:
+        self._marker = f"--colbench-renderer={uuid.uuid4().hex}"
+        args = [*CHROMIUM_ARGS, self._marker]
+        proxy = None
+        if not self.allow_network:
+            args += OFFLINE_ARGS
+            # The browser's own requests (updates, sign-in) go to a proxy of their own;
+            # each page slot's context gets its own proxy on top of that.
+            proxy = {"server": self._browser_proxy.url, "bypass": _PROXY_BYPASS}
         try:
-            self._browser = await self._pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS,
-                                                           headless=True)
+            self._browser = await self._pw.chromium.launch(executable_path=chromium_path(), args=args,
+                                                           headless=True, proxy=proxy)
         except ColbenchError:
             raise
         except Exception as exc:
@@ -185,119 +316,144 @@ class Renderer:
 
     async def close(self) -> None:
         if self._browser is not None:
-            try:
-                await self._browser.close()
-            except Exception:
-                pass
+            await self._close_browser(self._browser)
             self._browser = None
         if self._pw is not None:
             await self._pw.stop()
             self._pw = None
+        for proxy in [self._browser_proxy, *(slot.proxy for slot in self._slots)]:
+            if proxy is not None:
+                await proxy.close()
+
+    async def _close_browser(self, browser: Any) -> None:
+        try:
+            await asyncio.wait_for(browser.close(), _CLOSE_S)
+        except Exception:
+            _kill_process_with(self._marker)  # it does not answer: it must not outlive us
 
     async def _restart(self, broken: Any) -> None:
         async with self._restart_lock:
             if self._browser is not broken:
                 return  # someone else restarted it already
             self.restarts += 1
+            self._generation += 1
             log.warning("restarting the browser (restart %d)", self.restarts)
-            try:
-                await asyncio.wait_for(broken.close(), 5)
-            except Exception:
-                pass
+            await self._close_browser(broken)
             await self._launch()
 
     async def render(self, html: str, *, elements: bool = True) -> PageSnapshot:
         """Screenshot and (unless `elements` is False) visible elements of `html`; a page that
         cannot be rendered in time gives a snapshot with `error` set (and a blank
         screenshot), never an exception."""
-        async with self._slots:
-            for attempt in range(2):
-                browser = self._browser
+        slot = await self._free.get()
+        blocked: list[str] = []
+        try:
+            for _ in range(_ATTEMPTS):
+                browser, generation = self._browser, self._generation
+                blocked.clear()
+                slot.blocked = blocked
                 try:
-                    return await asyncio.wait_for(self._render_once(browser, html, elements), self.timeout_s)
+                    return await asyncio.wait_for(self._render_in(slot, browser, html, elements, blocked),
+                                                  self.timeout_s)
                 except asyncio.TimeoutError:
-                    # The page (or the browser) is stuck: a fresh browser for whoever comes next.
-                    await self._restart(browser)
-                    return self._failed("rendering timed out")
+                    # This page is stuck: it loses its context (and renderer process), not
+                    # the browser. If the browser does not even answer that, it was the one
+                    # stuck: it is restarted and the page rendered again.
+                    if await self._discard(slot) or self._generation != generation:
+                        continue
+                    return self._failed("rendering timed out", blocked)
                 except Exception as exc:
-                    if attempt == 0 and not browser.is_connected():
+                    if self._generation != generation or not browser.is_connected():
+                        # The browser went away under this render, for a crash or for another
+                        # page: not this page's doing, so it is rendered again.
+                        log.info("render interrupted by a browser crash or restart; rendering again")
                         await self._restart(browser)
                         continue
-                    return self._failed(f"rendering failed: {type(exc).__name__}: {str(exc)[:200]}")
-        return self._failed("rendering failed")
-
-    def _failed(self, reason: str) -> PageSnapshot:
-        w, h = self.viewport
-        return PageSnapshot(png=_blank_png(w, h), width=w, height=h, page_height=0, error=reason)
-
-    async def _context(self, browser: Any) -> Any:
-        """One context per browser: pages in it share the parsed Tailwind stylesheet."""
-        if self._ctx is None or self._ctx_browser is not browser:
-            w, h = self.viewport
-            self._ctx = await browser.new_context(java_script_enabled=False, viewport={"width": w, "height": h},
-                                                  device_scale_factor=1, reduced_motion="reduce")
-            self._ctx_browser = browser
-            self._idle = []
-            if not self.allow_network:
-                await self._ctx.route("**/*", self._route)
-        return self._ctx
-
-    async def _render_once(self, browser: Any, html: str, with_elements: bool) -> PageSnapshot:
-        w, h = self.viewport
-        context = await self._context(browser)
-        # Pages are reused (a new one costs about as much as a small render).
-        page = self._idle.pop() if self._idle else await context.new_page()
-        blocked: list[str] = []
-        self._blocked[page] = blocked
-        reusable = False
-        try:
-            if page.viewport_size != {"width": w, "height": h}:
-                await page.set_viewport_size({"width": w, "height": h})
-            await page.set_content(html, wait_until="load")
-            # "load" does not mean painted: wait until images are decoded and fonts ready, or
-            # the screenshot may catch them half-drawn.
-            await page.evaluate(_SETTLE_JS)
-            page_height = int(await page.evaluate(
-                "Math.max(document.documentElement.scrollHeight, document.body ? document.body.scrollHeight : 0)"))
-            shot_h = max(h, min(page_height, self.max_height))
-            if shot_h != h:
-                # Grow the viewport to the (capped) page and shoot it whole: Chromium's own
-                # beyond-the-viewport capture is not deterministic with fixed elements.
-                await page.set_viewport_size({"width": w, "height": shot_h})
-                await page.evaluate(_SETTLE_JS)  # lays the page out again at the new size
-            png = await page.screenshot(animations="disabled", caret="hide")
-            if shot_h != h:
-                # Shoot until two shots agree: the resized page may still be painting.
-                for _ in range(3):
-                    again = await page.screenshot(animations="disabled", caret="hide")
-                    if again == png:
-                        break
-                    png = again
-            elements = [PageElement(**e) for e in await page.evaluate(_ELEMENTS_JS, self.max_elements)] \
-                if with_elements else []
-            reusable = True
-            return PageSnapshot(png=png, width=w, height=shot_h, page_height=page_height, elements=elements,
-                                blocked=blocked)
+                    await self._discard(slot)
+                    return self._failed(f"rendering failed: {type(exc).__name__}: {str(exc)[:200]}", blocked)
+            return self._failed("rendering failed: the browser crashed or hung on every attempt", blocked)
         finally:
-            self._blocked.pop(page, None)
-            if reusable and self._ctx is context:
-                self._idle.append(page)
-            else:  # a page that failed (or outlived its browser) is not trusted again
-                try:
-                    await page.close()
-                except Exception:
-                    pass
+            slot.blocked = None
+            self._free.put_nowait(slot)
 
-    async def _route(self, route: Any) -> None:
-        frame = route.request.frame if not route.request.is_navigation_request() else None
-        blocked = self._blocked.get(frame.page if frame is not None else None, self._orphan_blocked)
+    def _failed(self, reason: str, blocked: list[str]) -> PageSnapshot:
+        w, h = self.viewport
+        return PageSnapshot(png=_blank_png(w, h), width=w, height=h, page_height=0, blocked=list(blocked),
+                            error=reason)
+
+    async def _open(self, slot: _Slot, browser: Any) -> None:
+        """A fresh context and page for `slot` in `browser`."""
+        w, h = self.viewport
+        options: dict[str, Any] = {"java_script_enabled": False, "viewport": {"width": w, "height": h},
+                                   "device_scale_factor": 1, "reduced_motion": "reduce"}
+        if slot.proxy is not None:
+            options["proxy"] = {"server": slot.proxy.url, "bypass": _PROXY_BYPASS}
+        slot.context, slot.browser = await browser.new_context(**options), browser
+        if not self.allow_network:
+            await slot.context.route("**/*", functools.partial(self._route, slot))
+        page = await slot.context.new_page()
+        # The document timeline stands still, so that animations Playwright's
+        # animations="disabled" does not reach (a marquee's) stay at their start.
+        cdp = await slot.context.new_cdp_session(page)
+        await cdp.send("Animation.enable")
+        await cdp.send("Animation.setPlaybackRate", {"playbackRate": 0})
+        slot.page = page
+
+    async def _discard(self, slot: _Slot) -> bool:
+        """Closes the slot's context. A browser that does not answer that is restarted;
+        returns whether the close failed (the browser was stuck, or gone)."""
+        context, browser = slot.context, slot.browser
+        slot.context = slot.page = slot.browser = None
+        if context is None:
+            return False
         try:
-            await self._serve(route, blocked)
+            await asyncio.wait_for(context.close(), _CLOSE_S)
+            return False
+        except Exception:
+            if browser is self._browser:
+                log.warning("the browser did not close a page's context within %.0f s", _CLOSE_S)
+                await self._restart(browser)
+            return True
+
+    async def _render_in(self, slot: _Slot, browser: Any, html: str, with_elements: bool,
+                         blocked: list[str]) -> PageSnapshot:
+        w, h = self.viewport
+        if slot.page is None or slot.browser is not browser:
+            await self._discard(slot)
+            await self._open(slot, browser)
+        page = slot.page
+        if page.viewport_size != {"width": w, "height": h}:
+            await page.set_viewport_size({"width": w, "height": h})
+        await page.set_content(html, wait_until="load")
+        page_height = int(await page.evaluate(_FREEZE_AND_SETTLE_JS))
+        shot_h = max(h, min(page_height, self.max_height))
+        if shot_h != h:
+            # Grow the viewport to the (capped) page and shoot it whole: Chromium's own
+            # beyond-the-viewport capture is not deterministic with fixed elements.
+            await page.set_viewport_size({"width": w, "height": shot_h})
+            await page.evaluate(_SETTLE_JS)  # lays the page out again at the new size
+        png = await page.screenshot(animations="disabled", caret="hide")
+        if shot_h != h:
+            # Shoot until two shots agree: the resized page may still be painting.
+            for _ in range(3):
+                again = await page.screenshot(animations="disabled", caret="hide")
+                if again == png:
+                    break
+                png = again
+        elements = [PageElement(**e) for e in await page.evaluate(_ELEMENTS_JS, self.max_elements)] \
+            if with_elements else []
+        return PageSnapshot(png=png, width=w, height=shot_h, page_height=page_height, elements=elements,
+                            blocked=blocked)
+
+    async def _route(self, slot: _Slot, route: Any) -> None:
+        try:
+            await self._serve(route, slot)
         except Exception as exc:  # a failed request must not take the render down
             log.debug("route handler: %s", exc)
 
-    async def _serve(self, route: Any, blocked: list[str]) -> None:
-        url = route.request.url
+    async def _serve(self, route: Any, slot: _Slot) -> None:
+        request = route.request
+        url = request.url
         if _TAILWIND_URL.search(url):
             # Cacheable, so pages after the first reuse the parsed stylesheet (it is 2.9 MB).
             await route.fulfill(status=200, content_type="text/css", body=self._css, headers=_CACHEABLE)
@@ -312,8 +468,29 @@ class Renderer:
         if url.startswith("data:"):
             await route.continue_()
             return
-        blocked.append(url)
-        await route.abort("blockedbyclient")
+        self._page_request(slot, url)
+        if request.is_navigation_request():
+            # A refused navigation (an iframe, a meta refresh) would show Chromium's error
+            # page; "204 No Content" leaves the frame as it was.
+            await route.fulfill(status=204)
+        else:
+            await route.abort("blockedbyclient")
+
+
+def _kill_process_with(marker: str) -> None:
+    """Kills the browser whose command line carries `marker` (Linux; elsewhere a no-op)."""
+    proc = Path("/proc")
+    if not marker or not proc.is_dir():
+        return
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if marker.encode() in (entry / "cmdline").read_bytes().split(b"\0"):
+                os.kill(int(entry.name), signal.SIGKILL)
+                log.warning("killed a browser that did not answer (pid %s)", entry.name)
+        except (OSError, ValueError):
+            continue
 
 
 def _blank_png(w: int, h: int) -> bytes:

@@ -189,3 +189,20 @@ def test_every_bundled_page_renders_offline_with_tailwind_applied():
                 assert pixel(snap.png, x, y) == css_rgb(top.bg)
                 checked += 1
     assert checked >= 15
+
+
+def test_many_pages_at_once_render_exactly_as_each_alone():
+    """Under load, a page that shared a renderer process with others could be shot from a
+    stale compositor frame (content wrapped around below the old viewport height): each
+    page slot has its own browser context now."""
+    pages = [t.ground_truth for t in load_tasks("bundled", "frontend").tasks]
+
+    async def go():
+        async with Renderer(pages=1) as r:
+            alone = [hashlib.sha256((await r.render(p, elements=False)).png).hexdigest() for p in pages]
+        async with Renderer(pages=8) as r:
+            together = await asyncio.gather(*(r.render(p, elements=False) for p in pages * 3))
+        return alone, [hashlib.sha256(s.png).hexdigest() for s in together]
+
+    alone, together = asyncio.run(go())
+    assert together == alone * 3

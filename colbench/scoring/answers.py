@@ -108,10 +108,12 @@ async def score_frontend_answers(tasks: TaskSet, answers: list[AnswerLine], *, c
     by_id = tasks.by_id()
     clip = ClipScorer(clip_model or DEFAULT_CLIP)
     clip.load()  # a missing model is one sentence before any rendering
+    # Streamed: screenshots are embedded and dropped as they come, so memory stays flat
+    # however many answers there are.
+    report = (lambda done: progress(done, len(answers))) if progress is not None else None
     async with Renderer(allow_network=allow_network) as renderer:
-        scores = await FrontendScorer(renderer, clip).score_many([(by_id[a.task_id], a.answer) for a in answers])
-    if progress is not None:
-        progress(len(answers), len(answers))
+        scores = await FrontendScorer(renderer, clip).score_many([(by_id[a.task_id], a.answer) for a in answers],
+                                                                 progress=report)
     return [{**a.fields, "task_id": a.task_id, **s.record(), "success": None} for a, s in zip(answers, scores)]
 
 

@@ -9,10 +9,11 @@ compared with.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import logging
-from typing import Any
+from typing import Any, Callable
 
 from colbench.errors import ColbenchError
 
@@ -29,6 +30,7 @@ class ClipScorer:
         self._model: Any = None
         self._processor: Any = None
         self._cache: dict[str, Any] = {}
+        self._thread: Any = None  # the one thread that runs the model for async callers
 
     def load(self) -> None:
         if self._model is not None:
@@ -51,6 +53,16 @@ class ClipScorer:
         device = self._device or ("cuda" if torch.cuda.is_available() else "cpu")
         self._model.to(device).eval()
         self._device = device
+
+    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """`fn(*args)` (embed or embed_cached) off the event loop, always in the same thread:
+        the model's allocations spread over several threads' malloc arenas made memory grow
+        with every batch (2.6 MiB per answer scored, against 0.3 MiB from one thread)."""
+        if self._thread is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="colbench-clip")
+        return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
 
     def embed(self, pngs: list[bytes]) -> Any:
         """L2-normalised image embeddings (a torch tensor, one row per image), batched."""

@@ -2,15 +2,21 @@
 
 score = cosine similarity of the CLIP image embeddings of the two screenshots (1.0 for
 identical pages). An answer with no page (no <html> or <body> in it), or a page that
-cannot be rendered in time, scores 0.0 and says why. Reference screenshots are rendered
-once per task and their embeddings cached.
+cannot be rendered in time, scores 0.0 and says why.
+
+Scoring many answers streams them: answers are rendered at most a window ahead of CLIP,
+and each screenshot is dropped as soon as it is embedded, so memory does not grow with the
+number of answers. A reference page is rendered and embedded once per task and only its
+embedding is kept. Answers are embedded in batches of consecutive answers, in input
+order, and each reference on its own, so a score does not depend on the window or on
+which other answers are scored with it.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from colbench.protocol import extract_html
 from colbench.render import PageSnapshot, Renderer
@@ -34,43 +40,106 @@ class FrontendScore:
         return out
 
 
+@dataclass
+class _Reference:
+    embedding: Any  # a CLIP embedding row, None when the page failed to render
+    error: str | None = None
+
+
 class FrontendScorer:
-    def __init__(self, renderer: Renderer, clip: ClipScorer):
+    def __init__(self, renderer: Renderer, clip: ClipScorer, *, window: int | None = None):
         self.renderer = renderer
         self.clip = clip
-        self._references: dict[str, asyncio.Future] = {}
+        # How many answers may be rendered ahead of CLIP: enough to keep every page slot
+        # of the renderer busy while a batch is embedded.
+        self.window = window or max(clip.batch_size, 2 * getattr(renderer, "pages", 1))
+        self._references: dict[str, asyncio.Future] = {}  # task_id -> PageSnapshot (the human sees it)
+        self._embeddings: dict[str, asyncio.Future] = {}  # task_id -> _Reference
 
     def reference(self, task: Task) -> asyncio.Future:
+        """The reference page's snapshot (with elements), rendered once; kept for the
+        dialogue, where the human compares each page with it."""
         fut = self._references.get(task.task_id)
         if fut is None:
             fut = self._references[task.task_id] = asyncio.ensure_future(self.renderer.render(task.ground_truth))
         return fut
 
-    async def _render(self, task: Task, answer: str) -> tuple[FrontendScore | None, PageSnapshot | None,
-                                                               PageSnapshot]:
-        ref_fut = self.reference(task)
+    def _reference_embedding(self, task: Task) -> asyncio.Future:
+        fut = self._embeddings.get(task.task_id)
+        if fut is None:
+            fut = self._embeddings[task.task_id] = asyncio.ensure_future(self._embed_reference(task))
+        return fut
+
+    async def _embed_reference(self, task: Task) -> _Reference:
+        if task.task_id in self._references:  # already rendered for the dialogue
+            ref: PageSnapshot = await asyncio.shield(self._references[task.task_id])
+        else:  # rendered for its embedding only, and dropped
+            ref = await self.renderer.render(task.ground_truth, elements=False)
+        if ref.error:
+            return _Reference(None, ref.error)
+        rows = await self.clip.run(self.clip.embed_cached, [ref.png])
+        return _Reference(rows[0])
+
+    async def _prepare(self, task: Task, answer: str) -> FrontendScore | tuple[bytes, int, Any]:
+        """A final score, or what CLIP needs: the answer's screenshot, its blocked request
+        count and the reference embedding."""
         html = extract_html(answer) if answer else None
         if html is None:
-            return (FrontendScore(0.0, "no_page", "the answer contains no <html> or <body> page"), None,
-                    await asyncio.shield(ref_fut))
+            return FrontendScore(0.0, "no_page", "the answer contains no <html> or <body> page")
+        ref_fut = self._reference_embedding(task)
         snap: PageSnapshot = await self.renderer.render(html, elements=False)  # scoring needs pixels only
-        ref: PageSnapshot = await asyncio.shield(ref_fut)
+        ref: _Reference = await asyncio.shield(ref_fut)
         if ref.error:
-            return FrontendScore(0.0, "reference_failed", ref.error), snap, ref
+            return FrontendScore(0.0, "reference_failed", ref.error)
         if snap.error:
-            return FrontendScore(0.0, "render_failed", snap.error, len(snap.blocked)), snap, ref
-        return None, snap, ref
+            return FrontendScore(0.0, "render_failed", snap.error, len(snap.blocked))
+        return snap.png, len(snap.blocked), ref.embedding
 
-    async def score_many(self, items: list[tuple[Task, str]]) -> list[FrontendScore]:
-        """Renders every answer (concurrently, in the renderer's page pool), then compares
-        all of them with CLIP in batches."""
-        rendered = await asyncio.gather(*(self._render(t, a) for t, a in items))
-        todo = [i for i, (done, _, _) in enumerate(rendered) if done is None]
-        sims = await asyncio.to_thread(self.clip.similarity, [(rendered[i][1].png, rendered[i][2].png) for i in todo])
-        out: list[FrontendScore] = [r[0] for r in rendered]  # type: ignore[misc]
-        for i, sim in zip(todo, sims):
-            out[i] = FrontendScore(sim, "ok", None, len(rendered[i][1].blocked))
-        return out
+    async def score_many(self, items: list[tuple[Task, str]],
+                         progress: Callable[[int], None] | None = None) -> list[FrontendScore]:
+        """Scores every (task, answer), in order. Answers are rendered concurrently (in the
+        renderer's page slots) at most `window` ahead of the one CLIP waits for, and
+        embedded in batches of consecutive answers; `progress(n)` is told how many are
+        scored so far."""
+        import torch
+
+        out: list[FrontendScore | None] = [None] * len(items)
+        jobs: dict[int, asyncio.Future] = {}
+        batch: list[tuple[int, bytes, int, Any]] = []  # rendered, waiting for CLIP
+        launched = scored = 0
+
+        async def flush() -> None:
+            nonlocal scored
+            cand = await self.clip.run(self.clip.embed, [png for _, png, _, _ in batch])
+            ref = torch.stack([emb for _, _, _, emb in batch])
+            for (i, _, blocked, _), sim in zip(batch, (cand * ref).sum(dim=-1).clamp(-1.0, 1.0)):
+                out[i] = FrontendScore(float(sim), "ok", None, blocked)
+            scored += len(batch)
+            batch.clear()  # the screenshots go with it
+            if progress is not None:
+                progress(scored)
+
+        try:
+            for i in range(len(items)):
+                while launched < min(i + self.window, len(items)):
+                    jobs[launched] = asyncio.ensure_future(self._prepare(*items[launched]))
+                    launched += 1
+                result = await jobs.pop(i)
+                if isinstance(result, FrontendScore):
+                    out[i] = result
+                    scored += 1
+                    if progress is not None:
+                        progress(scored)
+                    continue
+                batch.append((i, *result))
+                if len(batch) == self.clip.batch_size:
+                    await flush()
+            if batch:
+                await flush()
+        finally:
+            for job in jobs.values():  # only after an error: nothing is left running
+                job.cancel()
+        return out  # type: ignore[return-value]
 
     async def score(self, task: Task, answer: str) -> FrontendScore:
         return (await self.score_many([(task, answer)]))[0]
