@@ -130,6 +130,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=int, default=0, help="run seed (per-episode seeds derive from it)")
     e.add_argument("--sandbox", choices=["docker", "process"], default="docker")
     e.add_argument("--compat", choices=["sweet_rl"], help="score with the original research checker")
+    e.add_argument("--protocol", choices=["sweet_rl", "colbench"], default="colbench",
+                   help="sweet_rl: the original ColBench's prompts (read from $COLBENCH_DATA_DIR/prompts, "
+                        "verified), sampling, answer and checker, backend split; colbench (default): our own")
+    for who in ("agent", "human"):
+        e.add_argument(f"--{who}-temperature", type=_non_negative_float,
+                       help=f"the {who} model's sampling temperature (default: the protocol's or its definition's)")
+        e.add_argument(f"--{who}-max-tokens", type=_positive_int,
+                       help=f"the {who} model's max_tokens (default: the protocol's or its definition's)")
     e.add_argument("--timeout", type=_time_limit, default=1.0, help="seconds per test call (default 1, at most 3600)")
     e.add_argument("--clip-model", help="frontend: CLIP model, a local directory or a cached hub id "
                                         "(default openai/clip-vit-base-patch32)")
@@ -298,7 +306,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     out = args.out or f"runs/{re.sub(r'[^A-Za-z0-9._-]+', '_', args.agent)}-{args.split}-{time.strftime('%Y%m%d-%H%M%S')}"
     cfg = EvalConfig(agent=args.agent, human=args.human or DEFAULT_HUMAN[args.split], split=args.split, tasks=args.tasks, out=out,
                      limit=args.limit, samples=args.samples, concurrency=args.concurrency, seed=args.seed,
-                     sandbox=args.sandbox, compat=args.compat, timeout=args.timeout,
+                     sandbox=args.sandbox, compat=args.compat, timeout=args.timeout, protocol=args.protocol,
+                     agent_temperature=args.agent_temperature, agent_max_tokens=args.agent_max_tokens,
+                     human_temperature=args.human_temperature, human_max_tokens=args.human_max_tokens,
                      agent_base_url=args.agent_base_url, human_base_url=args.human_base_url,
                      clip_model=args.clip_model, allow_network=args.allow_network)
 

@@ -22,8 +22,8 @@ from typing import Any
 from colbench.agents import Agent, AgentContext
 from colbench.humans.base import Turn
 from colbench.llm.base import LLMError
-from colbench.protocol import (MAX_AGENT_TURNS, AgentMove, agent_messages, cut_human_reply, extract_code, extract_html,
-                               read_agent_message)
+from colbench.protocol import (MAX_AGENT_TURNS, AgentMove, DialogueRules, agent_messages, cut_human_reply,
+                               extract_html, read_agent_message)
 from colbench.tasks import Task
 
 
@@ -41,8 +41,9 @@ class Episode:
     artifacts: list[str] = field(default_factory=list)  # frontend: screenshots written
 
 
-async def _agent_move(task: Task, agent: Agent, ep: Episode, turn: int) -> tuple[Turn, AgentMove]:
-    raw = await agent.respond(agent_messages(task.split, task.problem_description, ep.turns),
+async def _agent_move(task: Task, agent: Agent, ep: Episode, turn: int,
+                      rules: DialogueRules) -> tuple[Turn, AgentMove]:
+    raw = await agent.respond(agent_messages(task.split, task.problem_description, ep.turns, rules.agent_system),
                               AgentContext(task=task, sample=ep.sample, seed=ep.seed, turn=turn))
     if not isinstance(raw, str):
         raise TypeError(f"agent {agent.name} returned {type(raw).__name__}, not text")
@@ -54,9 +55,12 @@ async def _agent_move(task: Task, agent: Agent, ep: Episode, turn: int) -> tuple
 
 
 async def run_episode(task: Task, agent: Agent, human: Any, *, sample: int = 0, seed: int = 0,
-                      renderer: Any = None, reference_page: Any = None, artifacts: Path | None = None) -> Episode:
-    """Plays one dialogue. Frontend episodes need the `renderer` and the `reference_page`
-    (the human sees both pages); `artifacts` is where their screenshots are saved."""
+                      renderer: Any = None, reference_page: Any = None, artifacts: Path | None = None,
+                      rules: DialogueRules | None = None) -> Episode:
+    """Plays one dialogue under `rules` (default: the colbench protocol). Frontend episodes
+    need the `renderer` and the `reference_page` (the human sees both pages); `artifacts` is
+    where their screenshots are saved."""
+    rules = rules or DialogueRules()
     ep = Episode(task.task_id, sample, seed)
     start = time.perf_counter()
     frontend = task.split == "frontend"
@@ -67,7 +71,7 @@ async def run_episode(task: Task, agent: Agent, human: Any, *, sample: int = 0, 
             (artifacts / "reference.png").write_bytes(reference_page.png)
             ep.artifacts.append(str(artifacts / "reference.png"))
         for turn in range(1, MAX_AGENT_TURNS + 1):
-            record, move = await _agent_move(task, agent, ep, turn)
+            record, move = await _agent_move(task, agent, ep, turn, rules)
             html = extract_html(move.content) if frontend else None
             if html is not None:
                 page = await renderer.render(html)
@@ -81,8 +85,7 @@ async def run_episode(task: Task, agent: Agent, human: Any, *, sample: int = 0, 
             if move.final or turn == MAX_AGENT_TURNS:
                 ep.answered = move.final
                 if not frontend:
-                    text = move.answer if move.final else move.content
-                    ep.answer = extract_code(text or "")
+                    ep.answer = rules.answer(move)
                 break
             if frontend:
                 reply = await human.respond(task, ep.turns, page, reference_page)

@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 from colbench.errors import ColbenchError
 from colbench.jsonl import check_writable, write_jsonl_atomic
-from colbench.protocol import agent_messages
+from colbench.protocol import agent_messages, agent_system_for, run_protocol
 from colbench.runs import RunDir
 from colbench.tasks import Task
 
@@ -40,15 +40,15 @@ def sweet_rl_lines(run_dir: str | Path) -> Iterator[dict[str, Any]]:
             record = latest.get((task.task_id, sample))
             if record is None or record.get("status") != "ok":
                 continue
-            yield _sweet_rl_line(task, record)
+            yield _sweet_rl_line(task, record, run_protocol(config))
 
 
-def _sweet_rl_line(task: Task, record: dict[str, Any]) -> dict[str, Any]:
+def _sweet_rl_line(task: Task, record: dict[str, Any], protocol: str) -> dict[str, Any]:
     history: list[dict[str, Any]] = [{"role": "user", "content": task.problem_description}]
     seen: list[dict[str, str]] = []
     for turn in record["turns"]:
         if turn["role"] == "agent":
-            prompt = agent_messages(task.split, task.problem_description, seen)
+            prompt = agent_messages(task.split, task.problem_description, seen, agent_system_for(protocol, task.split))
             history.append({"role": "assistant", "content": turn["content"], "input": _render(prompt),
                             "output": turn.get("raw", turn["content"])})
         else:

@@ -1,23 +1,38 @@
 """The ColBench turn protocol: what counts in an agent message, and answer extraction.
 
+Two protocols (`--protocol`): `sweet_rl` is the original ColBench's (facebookresearch/sweet_rl
+at 38daf2a: its prompt files, read at run time, its sampling, its answer and its checker);
+`colbench` is our own wording and semantics, for use without the official files. The turn
+rules below are the same in both; they differ in the agent's system message, the human's
+request (colbench/humans/), sampling, and how the answer is taken and checked.
+
 Faithful to ColBench:
 - if an agent message contains "OUTPUT:", only the text after it counts (with several,
   the text between the first and the second, as the original split does);
 - "I WANT TO ANSWER:" ends the episode; the answer is the text after it;
 - the 10th agent message ends the episode whatever it says;
 - human replies are cut to 400 characters (backend) and 1000 (frontend);
-- backend answers have their Markdown code fences stripped.
+- backend answers have their Markdown code fences stripped (colbench); under sweet_rl the
+  answer is the raw text between the first and the second "I WANT TO ANSWER:", as the
+  original takes it, and the original checker's fence handling applies.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
+from typing import Any
 
 MAX_AGENT_TURNS = 10
 HUMAN_REPLY_LIMIT = {"backend": 400, "frontend": 1000}
 OUTPUT_MARK = "OUTPUT:"
 ANSWER_MARK = "I WANT TO ANSWER:"
+PROTOCOLS = ("sweet_rl", "colbench")
+# The original's sampling (sweet_rl 38daf2a: the agent's in models/vllm_agent.py with the
+# run script's default temperature, the human's in environments/human_interaction_env.py).
+SWEET_RL_SAMPLING = {"agent": {"temperature": 1.0, "max_tokens": 1024},
+                     "human": {"temperature": 0.0, "max_tokens": 4096}}
 
 _FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 
@@ -100,11 +115,66 @@ def agent_system_prompt(split: str) -> str:
     return template.format(max_turns=MAX_AGENT_TURNS)
 
 
-def agent_messages(split: str, problem_description: str, dialogue: list) -> list[dict[str, str]]:
-    """The chat an agent sees: the task-type system prompt, the user's request, then the
-    dialogue so far (agent turns as assistant messages, human turns as user messages)."""
-    messages = [{"role": "system", "content": agent_system_prompt(split)},
+def agent_messages(split: str, problem_description: str, dialogue: list,
+                   system: str | None = None) -> list[dict[str, str]]:
+    """The chat an agent sees: the system message (`system`, else our task-type prompt),
+    the user's request, then the dialogue so far (agent turns as assistant messages, human
+    turns as user messages)."""
+    messages = [{"role": "system", "content": agent_system_prompt(split) if system is None else system},
                 {"role": "user", "content": problem_description}]
     for turn in dialogue:  # agents see what counted of their messages, as in ColBench
         messages.append({"role": "assistant" if turn["role"] == "agent" else "user", "content": turn["content"]})
     return messages
+
+
+@dataclass(frozen=True)
+class DialogueRules:
+    """What a protocol decides in a dialogue: the agent's system message and the answer."""
+
+    protocol: str = "colbench"
+    agent_system: str | None = None  # None: our own prompt for the split
+    prompt_sha256: dict[str, str] | None = None  # sweet_rl: the original files used
+
+    def answer(self, move: AgentMove) -> str:
+        """A backend episode's answer from its last agent message."""
+        if self.protocol == "sweet_rl":
+            # As the original: the text between the first and the second marker, unstripped
+            # (its checker then handles fences); without the marker (the 10th message) the
+            # whole message.
+            return move.content.split(ANSWER_MARK)[1] if move.final else move.content
+        return extract_code((move.answer if move.final else move.content) or "")
+
+
+def run_protocol(config: dict) -> str:
+    """The protocol of a run, from its run.json (runs from before protocols were colbench's)."""
+    return str(config.get("protocol") or "colbench")
+
+
+def agent_system_for(protocol: str | None, split: str) -> str | None:
+    """The agent's system message under `protocol` for `agent_messages` (None: our own).
+    What the trainer trains on is what the protocol's dialogues show the agent."""
+    if protocol in (None, "colbench"):
+        return None
+    from colbench.official import prompts_dir
+
+    return _agent_system(protocol, split, str(prompts_dir()))
+
+
+@functools.lru_cache(maxsize=8)
+def _agent_system(protocol: str, split: str, directory: str) -> str | None:
+    from pathlib import Path
+
+    return dialogue_rules(protocol, split, Path(directory)).agent_system
+
+
+def dialogue_rules(protocol: str, split: str, prompts_dir: Any = None) -> DialogueRules:
+    """The rules of `protocol`; sweet_rl reads and verifies the original prompt files (a
+    missing or altered one is one sentence)."""
+    if protocol == "colbench":
+        return DialogueRules()
+    if protocol != "sweet_rl":
+        raise ValueError(f"unknown protocol {protocol!r}")
+    from colbench.official import load_prompts
+
+    prompts = load_prompts(split, prompts_dir)
+    return DialogueRules("sweet_rl", prompts.agent, prompts.sha256)

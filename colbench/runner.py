@@ -21,6 +21,7 @@ from colbench.agents import Agent
 from colbench.episode import Episode, run_episode
 from colbench.errors import ColbenchError
 from colbench.humans.base import Human
+from colbench.protocol import PROTOCOLS, SWEET_RL_SAMPLING, DialogueRules, dialogue_rules
 from colbench.jsonl import write_json_atomic
 from colbench.runs import SUMMARY_FILE, EpisodeWriter, RunDir
 from colbench.sandbox import open_sandbox
@@ -31,7 +32,9 @@ from colbench.scoring.refcache import ReferenceCache
 from colbench.tasks import Task, TaskSet
 
 # Settings that must match for --resume to continue a run rather than mix two.
-RESUME_KEYS = ("agent", "human", "split", "tasks_sha256", "samples", "seed", "compat")
+RESUME_KEYS = ("agent", "human", "split", "protocol", "tasks_sha256", "samples", "seed", "compat")
+# What a run.json from before a key existed means by its absence.
+RESUME_DEFAULTS = {"protocol": "colbench"}
 
 
 @dataclass
@@ -47,6 +50,12 @@ class EvalConfig:
     seed: int = 0
     sandbox: str = "docker"
     compat: str | None = None
+    protocol: str = "colbench"  # sweet_rl: the original ColBench's (colbench.protocol)
+    # Sampling set by the user; otherwise the protocol's (sweet_rl) or the model definition's.
+    agent_temperature: float | None = None
+    agent_max_tokens: int | None = None
+    human_temperature: float | None = None
+    human_max_tokens: int | None = None
     timeout: float = 1.0
     agent_base_url: str | None = None
     human_base_url: str | None = None
@@ -62,8 +71,11 @@ def episode_seed(run_seed: int, task_id: str, sample: int) -> int:
     return int.from_bytes(digest[:4], "big")
 
 
-def run_config(cfg: EvalConfig, taskset: TaskSet, agent: Agent, human: Human) -> dict[str, Any]:
+def run_config(cfg: EvalConfig, taskset: TaskSet, agent: Agent, human: Human,
+               rules: DialogueRules | None = None) -> dict[str, Any]:
     out = asdict(cfg)
+    if rules is not None and rules.prompt_sha256:
+        out["prompts_sha256"] = rules.prompt_sha256  # the original prompt files the run used
     out.update({
         "tasks_path": str(taskset.path), "tasks_sha256": taskset.sha256, "harness_version": __version__,
         "agent_name": getattr(agent, "name", cfg.agent), "human_name": getattr(human, "name", cfg.human),
@@ -88,6 +100,54 @@ def _model_settings(who: Agent | Human) -> dict[str, Any] | None:
     if sampling is not None:
         out.update(asdict(sampling))
     return out
+
+
+def protocol_rules(cfg: EvalConfig) -> DialogueRules:
+    """The dialogue rules of cfg.protocol. Under sweet_rl the original checker scores the
+    answers (cfg.compat becomes sweet_rl), and the frontend split is not built yet."""
+    if cfg.protocol not in PROTOCOLS:
+        raise ColbenchError(f"unknown protocol {cfg.protocol!r}; use one of {', '.join(PROTOCOLS)}")
+    if cfg.protocol == "sweet_rl":
+        if cfg.split == "frontend":
+            raise ColbenchError("--protocol sweet_rl is not available for the frontend split yet; "
+                                "pass --protocol colbench")
+        cfg.compat = "sweet_rl"
+    return dialogue_rules(cfg.protocol, cfg.split)
+
+
+def set_sampling(client: Any, temperature: float | None, max_tokens: int | None) -> None:
+    """Sets a chat client's temperature and max_tokens where given (an OpenAI-compatible
+    client or a local transformers one); other clients are left as they are."""
+    sampling = getattr(client, "sampling", None)
+    for key, value in (("temperature", temperature), ("max_tokens", max_tokens)):
+        if value is None:
+            continue
+        if sampling is not None and hasattr(sampling, key):
+            setattr(sampling, key, value)
+        elif hasattr(client, key):
+            setattr(client, key, value)
+
+
+def apply_protocol(cfg: EvalConfig, agent: Agent, human: Any) -> Any:
+    """The protocol's sampling (then the user's) on the agent's and the human's models, and
+    the protocol's human; returns the human to use."""
+    defaults = SWEET_RL_SAMPLING if cfg.protocol == "sweet_rl" else {"agent": {}, "human": {}}
+    for who, role in ((agent, "agent"), (human, "human")):
+        client = getattr(who, "client", None)
+        if client is None:
+            continue
+        if cfg.protocol == "sweet_rl" and getattr(client, "sampling", None) is not None:
+            client.sampling.top_p = None  # the original sent none
+        set_sampling(client, defaults[role].get("temperature"), defaults[role].get("max_tokens"))
+        set_sampling(client, getattr(cfg, f"{role}_temperature"), getattr(cfg, f"{role}_max_tokens"))
+    if cfg.protocol == "sweet_rl" and cfg.split == "backend":
+        from colbench.humans.llm import LLMCodeHuman
+        from colbench.humans.sweet_rl import SweetRLCodeHuman
+        from colbench.official import load_prompts
+
+        if isinstance(human, LLMCodeHuman):
+            return SweetRLCodeHuman(human.client, load_prompts("backend").human)
+    return human
 
 
 @dataclass
@@ -115,13 +175,14 @@ async def _run_eval_locked(run: RunDir, cfg: EvalConfig, taskset: TaskSet, agent
                            resume: bool, on_progress: Callable[[Progress], None] | None,
                            baseline: str | None) -> dict[str, Any]:
     tasks = taskset.tasks[: cfg.limit] if cfg.limit else taskset.tasks
-    config = run_config(cfg, taskset, agent, human)
+    rules = protocol_rules(cfg)
+    config = run_config(cfg, taskset, agent, human, rules)
     if run.exists():
         if not resume:
             raise ColbenchError(f"{run.path} already holds a run; pass --resume to continue it or choose another --out")
         previous = run.read_config()
         for key in RESUME_KEYS:
-            if previous.get(key) != config.get(key):
+            if previous.get(key, RESUME_DEFAULTS.get(key)) != config.get(key):
                 raise ColbenchError(f"cannot resume {run.path}: its {key} was {previous.get(key)!r}, "
                                     f"now {config.get(key)!r}")
         run.load_episodes(repair=True)
@@ -153,12 +214,12 @@ async def _run_eval_locked(run: RunDir, cfg: EvalConfig, taskset: TaskSet, agent
             clip.load()  # a missing model is one sentence before any dialogue
             async with Renderer(allow_network=cfg.allow_network) as renderer:
                 scorer = FrontendScorer(renderer, clip)
-                play = lambda t, s: _play(t, s, cfg, agent, human, scorer, renderer, run.path)  # noqa: E731
+                play = lambda t, s: _play(t, s, cfg, agent, human, scorer, rules, renderer, run.path)  # noqa: E731
                 await asyncio.gather(*(one(play, t, s) for t, s in todo))
         elif todo:
             async with open_sandbox(cfg.sandbox, None) as box:
                 scorer = BackendScorer(box, compat=cfg.compat, timeout=cfg.timeout, cache=ReferenceCache.default())
-                play = lambda t, s: _play(t, s, cfg, agent, human, scorer)  # noqa: E731
+                play = lambda t, s: _play(t, s, cfg, agent, human, scorer, rules)  # noqa: E731
                 await asyncio.gather(*(one(play, t, s) for t, s in todo))
     finally:
         writer.close()
@@ -180,6 +241,7 @@ async def evaluate(cfg: EvalConfig, *, resume: bool = False, on_progress: Callab
     from colbench.tasks import load_tasks
 
     taskset = load_tasks(cfg.tasks, cfg.split)
+    protocol_rules(cfg)  # missing or altered official files: one sentence, before any model loads
     run = RunDir(cfg.out)
     if run.exists() and not resume:  # before any model is loaded
         raise ColbenchError(f"{run.path} already holds a run; pass --resume to continue it or choose another --out")
@@ -187,6 +249,7 @@ async def evaluate(cfg: EvalConfig, *, resume: bool = False, on_progress: Callab
         agent = resolve_agent(cfg.agent, base_url=cfg.agent_base_url)
         human = resolve_human(cfg.human, cfg.split, base_url=cfg.human_base_url)
         try:
+            human = apply_protocol(cfg, agent, human)
             for who in (agent, human):  # an unreachable endpoint is one sentence, before any work
                 client = getattr(who, "client", None)
                 if client is not None and hasattr(client, "check_reachable"):
@@ -201,7 +264,7 @@ async def evaluate(cfg: EvalConfig, *, resume: bool = False, on_progress: Callab
 
 
 async def _play(task: Task, sample: int, cfg: EvalConfig, agent: Agent, human: Any, scorer: Any,
-                renderer: Any = None, run_path: Path | None = None) -> dict[str, Any]:
+                rules: DialogueRules, renderer: Any = None, run_path: Path | None = None) -> dict[str, Any]:
     """Plays one episode and scores its answer; frontend episodes also render and save pages."""
     seed = episode_seed(cfg.seed, task.task_id, sample)
     extra: dict[str, Any] = {}
@@ -209,7 +272,7 @@ async def _play(task: Task, sample: int, cfg: EvalConfig, agent: Agent, human: A
         assert run_path is not None
         extra = {"renderer": renderer, "reference_page": await asyncio.shield(scorer.reference(task)),
                  "artifacts": run_path / "artifacts" / f"{_safe(task.task_id)}-{sample}"}
-    ep: Episode = await run_episode(task, agent, human, sample=sample, seed=seed, **extra)
+    ep: Episode = await run_episode(task, agent, human, sample=sample, seed=seed, rules=rules, **extra)
     record: dict[str, Any] = {"task_id": task.task_id, "sample": sample, "seed": seed, "status": ep.status,
                               "error": ep.error, "turns": ep.turns, "answer": ep.answer, "answered": ep.answered}
     if renderer is not None:

@@ -15,6 +15,15 @@ class LLMError(Exception):
     """
 
 
+class RequestRefused(LLMError):
+    """The endpoint refused the request itself (an HTTP 4xx other than 429), at once and
+    without retries: sending it again would get the same answer."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
 class ChatClient(Protocol):
     name: str
 

@@ -26,7 +26,7 @@ import random
 from dataclasses import dataclass
 
 from colbench.errors import ColbenchError
-from colbench.llm.base import LLMError, Message, valid_unicode, valid_unicode_deep
+from colbench.llm.base import LLMError, Message, RequestRefused, valid_unicode, valid_unicode_deep
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +86,8 @@ class OpenAIChat:
                 last = exc
             except o.APIStatusError as exc:
                 if exc.status_code < 500:
-                    raise LLMError(f"{self.base_url} refused the request for {self.model}: "
-                                   f"HTTP {exc.status_code} {_brief(exc)}") from exc
+                    raise RequestRefused(f"{self.base_url} refused the request for {self.model}: "
+                                         f"HTTP {exc.status_code} {_brief(exc)}", exc.status_code) from exc
                 last = exc
             except TimeoutError as exc:  # our deadline, not the package's per-read timeout
                 last = _Deadline(f"no complete reply within {self.timeout:g} s")

@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 
 ALGORITHMS = ("sweet-rl", "rft", "multiturn-dpo")
 KEYS = {  # the sections not checked against a stage's dataclass
-    "pipeline": {"work_dir", "base_model", "split", "tasks", "human", "sandbox", "seed", "algorithm", "concurrency"},
+    "pipeline": {"work_dir", "base_model", "split", "tasks", "human", "sandbox", "seed", "algorithm", "concurrency",
+                 "protocol"},
     "collect": {"samples", "limit", "temperature", "max_tokens", "agent", "run"},
     "rank": {"pairs_per_turn", "beta", "seed", "max_length", "batch_size"},
     "eval": {"enabled", "tasks", "limit", "samples", "human", "max_tokens"},
@@ -147,7 +148,9 @@ def run_pipeline(config_path: str | Path, *, progress: Callable[[str], Any] = lo
     split = pipe.get("split", "backend")
     algorithm = pipe.get("algorithm", "sweet-rl")
     common = {"split": split, "human": pipe.get("human", "offline"), "sandbox": pipe.get("sandbox", "docker"),
-              "seed": seed, "concurrency": int(pipe.get("concurrency", 8))}
+              "seed": seed, "concurrency": int(pipe.get("concurrency", 8)),
+              # The collected dialogues' protocol; every later stage trains on its prompts.
+              "protocol": str(pipe.get("protocol", "colbench"))}
     result: dict[str, Any] = {"work_dir": str(work)}
 
     def done(name: str, path: Path) -> bool:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from colbench.errors import ColbenchError
-from colbench.protocol import agent_messages
+from colbench.protocol import agent_messages, agent_system_for, run_protocol
 from colbench.train.common import TrainConfig, Training, chunks, load_jsonl, load_tokenizer, padded_token_logps
 
 log = logging.getLogger(__name__)
@@ -55,12 +55,14 @@ def encode_action(tokenizer: Any, messages: list[dict[str, str]], completion: st
 
 
 def trajectory_example(tokenizer: Any, split: str, problem: str, turns: list[dict[str, Any]],
-                       max_length: int) -> Example:
-    """One sequence per agent turn: the dialogue before it, then what the agent wrote."""
+                       max_length: int, protocol: str | None = None) -> Example:
+    """One sequence per agent turn: the dialogue before it (as `protocol` shows it to the
+    agent), then what the agent wrote."""
     out = []
+    system = agent_system_for(protocol, split)
     for i, turn in enumerate(turns):
         if turn["role"] == "agent":
-            out.append(encode_action(tokenizer, agent_messages(split, problem, turns[:i]),
+            out.append(encode_action(tokenizer, agent_messages(split, problem, turns[:i], system),
                                      turn.get("raw") or turn["content"], max_length))
     return out
 
@@ -138,7 +140,8 @@ def train_actor(pairs_path: str | Path, base_model: str, out_dir: str | Path,
     tok = load_tokenizer(base_model)
     pairs = []
     for row in rows:
-        messages = agent_messages(row["split"], row["problem_description"], row["context"])
+        messages = agent_messages(row["split"], row["problem_description"], row["context"],
+                                  agent_system_for(row.get("protocol"), row["split"]))
         pairs.append(([encode_action(tok, messages, row["chosen"], cfg.max_length)],
                       [encode_action(tok, messages, row["rejected"], cfg.max_length)]))
     return train_dpo(pairs, base_model, out_dir, cfg, stage="actor")
@@ -155,8 +158,10 @@ def train_multiturn_dpo(pairs_path: str | Path, base_model: str, out_dir: str | 
     tok = load_tokenizer(base_model)
     pairs = []
     for row in rows:
-        c = trajectory_example(tok, row["split"], row["problem_description"], row["chosen"]["turns"], cfg.max_length)
-        r = trajectory_example(tok, row["split"], row["problem_description"], row["rejected"]["turns"], cfg.max_length)
+        c = trajectory_example(tok, row["split"], row["problem_description"], row["chosen"]["turns"], cfg.max_length,
+                               row.get("protocol"))
+        r = trajectory_example(tok, row["split"], row["problem_description"], row["rejected"]["turns"],
+                               cfg.max_length, row.get("protocol"))
         if c and r:
             pairs.append((c, r))
     if not pairs:
@@ -170,6 +175,7 @@ def successful_trajectories(run_dir: str | Path, *, min_score: float | None = No
 
     run = RunDir.existing(run_dir)
     tasks = run.taskset().by_id()
+    protocol = run_protocol(run.read_config())
     out = []
     for (task_id, _), r in sorted(run.latest().items()):
         if r.get("status") != "ok" or r.get("score") is None or task_id not in tasks:
@@ -177,7 +183,8 @@ def successful_trajectories(run_dir: str | Path, *, min_score: float | None = No
         good = r.get("success") is True if min_score is None else r["score"] >= min_score
         if good:
             task = tasks[task_id]
-            out.append({"split": task.split, "problem_description": task.problem_description, "turns": r["turns"]})
+            out.append({"split": task.split, "protocol": protocol, "problem_description": task.problem_description,
+                        "turns": r["turns"]})
     return out
 
 
@@ -190,7 +197,7 @@ def train_rft(run_dir: str | Path, base_model: str, out_dir: str | Path, cfg: SF
         raise ColbenchError(f"{run_dir} has no successful trajectory to fine-tune on"
                             + ("" if min_score is None else f" (score >= {min_score})"))
     tok = load_tokenizer(base_model)
-    examples = [trajectory_example(tok, t["split"], t["problem_description"], t["turns"], cfg.max_length)
-                for t in kept]
+    examples = [trajectory_example(tok, t["split"], t["problem_description"], t["turns"], cfg.max_length,
+                                   t["protocol"]) for t in kept]
     examples = [e for e in examples if e]
     return train_sft(examples, base_model, out_dir, cfg, stage="rft")

@@ -15,6 +15,7 @@ from typing import Any
 
 from colbench.errors import ColbenchError
 from colbench.jsonl import check_writable, write_jsonl_atomic
+from colbench.protocol import run_protocol
 from colbench.runs import RunDir
 from colbench.train.common import task_with_reference
 
@@ -46,7 +47,7 @@ def preference_pairs(run_dir: str | Path, *, min_gap: float = 0.05) -> list[dict
         gap = min_gap if frontend else 0.0
         for r in records:
             if r is not best and r["score"] < best["score"] - gap:
-                pairs.append({"task_id": task_id, "split": task.split,
+                pairs.append({"task_id": task_id, "split": task.split, "protocol": run_protocol(config),
                               "problem_description": task.problem_description, "reference": task.ground_truth,
                               "chosen": _trajectory(best), "rejected": _trajectory(r)})
     return pairs

@@ -20,7 +20,7 @@ from typing import Any
 
 from colbench.errors import ColbenchError
 from colbench.jsonl import read_appended, write_jsonl_atomic
-from colbench.protocol import agent_messages
+from colbench.protocol import agent_messages, agent_system_for, run_protocol
 from colbench.runs import EpisodeWriter, RunDir
 from colbench.train.common import load_jsonl, task_with_reference
 
@@ -56,6 +56,7 @@ def turn_contexts(run_dir: str | Path, fraction: float, seed: int) -> list[dict[
             if t["role"] == "agent":
                 agent_turn += 1
                 turns.append({"task_id": task_id, "sample": sample, "turn": agent_turn, "split": task.split,
+                              "protocol": run_protocol(config),
                               "problem_description": task.problem_description, "reference": task.ground_truth,
                               "context": r["turns"][:i]})
     if not turns:
@@ -101,7 +102,8 @@ def sample_candidates(run_dir: str | Path, policy: str, out: str | Path, cfg: Sa
             size = max(1, cfg.batch_size) * 8
             for start in range(0, len(todo), size):
                 part = todo[start:start + size]
-                texts = gen.generate([agent_messages(c["split"], c["problem_description"], c["context"]) for c in part],
+                texts = gen.generate([agent_messages(c["split"], c["problem_description"], c["context"],
+                                                     agent_system_for(c["protocol"], c["split"])) for c in part],
                                      n=cfg.candidates, temperature=cfg.temperature, top_p=cfg.top_p,
                                      max_new_tokens=cfg.max_new_tokens, seed=cfg.seed + 1009 * start)
                 for c, ts in zip(part, texts):
@@ -160,6 +162,7 @@ def rank_candidates(candidates_path: str | Path, critic: str, out: str | Path, *
             k += 1
         for chosen, rejected in pick_pairs(scored, pairs_per_turn, rng):
             pairs.append({"task_id": r["task_id"], "sample": r["sample"], "turn": r["turn"], "split": r["split"],
+                          "protocol": r.get("protocol", "colbench"),
                           "problem_description": r["problem_description"], "context": r["context"],
                           "chosen": chosen[1], "rejected": rejected[1],
                           "chosen_advantage": chosen[0], "rejected_advantage": rejected[0]})

@@ -1,0 +1,222 @@
+"""`eval --protocol sweet_rl`: requests and rewards as the original ColBench's.
+
+The expected requests are built here from the original's documented format
+(docs/original-protocol.md, read from facebookresearch/sweet_rl at 38daf2a) and the real
+prompt files of the sample (COLBENCH_SAMPLE_DIR/prompts), independently of colbench's own
+code, and compared with what a recording OpenAI-compatible server received.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fake_openai import FakeOpenAI, Fault, Scripted
+
+COLBENCH = [sys.executable, "-m", "colbench.cli"]
+REFERENCE = "def f(x):\n    return 3 * x + 1\n"
+PROBLEM = "Task t: write f for me."
+
+
+@pytest.fixture
+def data_dir(tmp_path, sample_dir) -> Path:
+    """A data directory holding the four original prompt files, as `tasks download` makes it."""
+    d = tmp_path / "data"
+    shutil.copytree(sample_dir / "prompts", d / "prompts")
+    return d
+
+
+def write_tasks(path: Path, calls=("f(2)", "f(5)")) -> Path:
+    path.write_text(json.dumps({"task_id": "t", "problem_description": PROBLEM, "ground_truth": REFERENCE,
+                                "hidden_information": "NOT SENT BY THE ORIGINAL",
+                                "test_cases": {f"c{i}": c for i, c in enumerate(calls)}}) + "\n")
+    return path
+
+
+def run(*args, data_dir: Path, timeout=300):
+    env = dict(os.environ, COLBENCH_DATA_DIR=str(data_dir))
+    return subprocess.run(COLBENCH + [str(a) for a in args], capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def episodes(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "episodes.jsonl").read_text().splitlines() if line.strip()]
+
+
+def eval_args(tmp_path, server, *extra):
+    return ["eval", "--protocol", "sweet_rl", "--agent", "openai:agent", "--human", "openai:human",
+            "--split", "backend", "--tasks", write_tasks(tmp_path / "tasks.jsonl"), "--out", tmp_path / "run",
+            "--sandbox", "process", "--agent-base-url", server.base_url, "--human-base-url", server.base_url,
+            *extra]
+
+
+# The original's documented format, written out independently of colbench's code.
+def original_human_messages(template: str, history: list[tuple[str, str]]) -> list[dict]:
+    text = "".join(f"{role}:{content}\n\n\n\n" for role, content in [("user", PROBLEM), *history]) + "agent:"
+    user = (template.replace("{problem_description}", PROBLEM).replace("{hidden_information}", REFERENCE)
+            .replace("{dialogue_history}", text))
+    return [{"role": "system", "content": "You are a helpful assistant."}, {"role": "user", "content": user}]
+
+
+def original_agent_messages(system: str, history: list[tuple[str, str]]) -> list[dict]:
+    return [{"role": "system", "content": system}, {"role": "user", "content": PROBLEM},
+            *({"role": role, "content": content} for role, content in history)]
+
+
+AGENT_REPLIES = [
+    "Let me think.\nOUTPUT: What should f return for 2?",
+    "OUTPUT: And is it linear? OUTPUT: this part is never shown",
+    "I WANT TO ANSWER:\n```python\ndef f(x):\n    return 3 * x + 1\n```\n",
+]
+HUMAN_REPLIES = ["It should return 7.", "Yes, " + "z" * 600]
+
+
+def test_requests_are_the_originals_byte_for_byte(tmp_path, data_dir, sample_dir):
+    with FakeOpenAI(Scripted({"agent": AGENT_REPLIES, "human": HUMAN_REPLIES})) as server:
+        proc = run(*eval_args(tmp_path, server), data_dir=data_dir)
+        sent = list(server.requests)
+    assert proc.returncode == 0, proc.stderr
+    agent_system = (sample_dir / "prompts" / "llm_agent_code_prompt.txt").read_text(encoding="utf-8")
+    human_template = (sample_dir / "prompts" / "human_simulator_code_prompt.txt").read_text(encoding="utf-8")
+    assert agent_system.rstrip().endswith("{dialogue_history}")  # left as it is, as the original does
+
+    # What counted of each agent message (the text between the first and second OUTPUT:),
+    # and human replies cut to 400 characters.
+    shown = [" What should f return for 2?", " And is it linear? ", AGENT_REPLIES[2]]
+    history = [("assistant", shown[0]), ("user", HUMAN_REPLIES[0]), ("assistant", shown[1]),
+               ("user", HUMAN_REPLIES[1][:400])]
+    agents = [r for r in sent if r["model"] == "agent"]
+    humans = [r for r in sent if r["model"] == "human"]
+    assert [r["messages"] for r in agents] == [original_agent_messages(agent_system, history[:k]) for k in (0, 2, 4)]
+    assert [r["messages"] for r in humans] == [original_human_messages(human_template, history[:k] + [(
+        "assistant", shown[k // 2])]) for k in (0, 2)]
+    # Sampling: the original's, and no field it did not send (a per-request seed aside).
+    for r in agents:
+        assert (r["temperature"], r["max_tokens"]) == (1.0, 1024)
+        assert set(r) - {"_index"} <= {"model", "messages", "temperature", "max_tokens", "seed"}
+    for r in humans:
+        assert (r["temperature"], r["max_tokens"]) == (0, 4096)
+        assert set(r) - {"_index"} == {"model", "messages", "temperature", "max_tokens"}
+    assert all(set(m) == {"role", "content"} for r in sent for m in r["messages"])
+
+    (ep,) = episodes(tmp_path / "run")
+    assert ep["status"] == "ok" and ep["success"]
+    assert ep["answer"] == AGENT_REPLIES[2].split("I WANT TO ANSWER:")[1]  # raw, fences and all
+    config = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert config["protocol"] == "sweet_rl" and config["compat"] == "sweet_rl"
+    assert config["prompts_sha256"] == {
+        "llm_agent_code_prompt.txt": "429c1c5ae65a2488ee8cb37058b9aff91341b2390de3beb934dd52a7580cdce3",
+        "human_simulator_code_prompt.txt": "0f522a5f95d06d7b1305ddb8850164d57eeef1a13114207261cd46f23e73928c"}
+
+
+def test_a_human_request_refused_with_400_is_no_response_after_one_request(tmp_path, data_dir):
+    replies = {"agent": ["OUTPUT: question one?", "OUTPUT: question two?",
+                         "I WANT TO ANSWER:\ndef f(x):\n    return 3 * x + 1\n"],
+               "human": [Fault.status(400, message="This model's maximum context length is 16384 tokens"),
+                         "It is 3x+1."]}
+
+    with FakeOpenAI(Scripted(replies)) as server:
+        proc = run(*eval_args(tmp_path, server), data_dir=data_dir)
+        humans = [r for r in server.requests if r["model"] == "human"]
+    assert proc.returncode == 0, proc.stderr
+    assert len(humans) == 2  # one request for the refused turn: no retry
+    (ep,) = episodes(tmp_path / "run")
+    assert ep["status"] == "ok" and ep["success"]
+    assert [t["content"] for t in ep["turns"] if t["role"] == "human"] == ["No response.", "It is 3x+1."]
+    assert "user:No response.\n\n\n\nassistant: question two?\n\n\n\nagent:" in humans[1]["messages"][1]["content"]
+
+
+# Final messages whose reward differs between the two protocols, with the original's.
+FINALS = {
+    # The answer begins with the space after the marker: an IndentationError in the original.
+    "same_line": ("I WANT TO ANSWER: def f(x):\n    return 3 * x + 1\n", 0.0, 1.0),
+    # The blocklist reads the raw answer, prose included.
+    "prose_exit": ("I WANT TO ANSWER:\n```python\ndef f(x):\n    return 3 * x + 1\n```\nNo exit() needed.",
+                   0.0, 1.0),
+    # The answer ends at a second marker in the original.
+    "two_markers": ("I WANT TO ANSWER:\ndef f(x):\n    return 3 * x + 1\nI WANT TO ANSWER: done", 1.0, 0.0),
+    # A helper at top level is invisible to the function in the original's exec.
+    "helper": ("I WANT TO ANSWER:\ndef g(x):\n    return 3 * x\ndef f(x):\n    return g(x) + 1\n", 0.0, 1.0),
+    "plain": ("I WANT TO ANSWER:\ndef f(x):\n    return 3 * x + 1\n", 1.0, 1.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FINALS))
+def test_rewards_are_the_original_checkers(tmp_path, data_dir, name):
+    final, original, ours = FINALS[name]
+    scores = {}
+    for protocol in ("sweet_rl", "colbench"):
+        with FakeOpenAI(lambda req: final) as server:
+            (tmp_path / protocol).mkdir()
+            args = eval_args(tmp_path / protocol, server)
+            args[args.index("--protocol") + 1] = protocol
+            proc = run(*args, data_dir=data_dir)
+        assert proc.returncode == 0, proc.stderr
+        (ep,) = episodes(tmp_path / protocol / "run")
+        scores[protocol] = ep["score"]
+    assert scores == {"sweet_rl": original, "colbench": ours}
+
+
+def test_missing_or_altered_prompt_files_are_one_sentence_before_any_request(tmp_path, data_dir):
+    (data_dir / "prompts" / "human_simulator_code_prompt.txt").write_text("my own words {dialogue_history}")
+    with FakeOpenAI(lambda req: "I WANT TO ANSWER: x") as server:
+        proc = run(*eval_args(tmp_path, server), data_dir=data_dir)
+        assert server.requests == []
+    assert proc.returncode == 2
+    assert "human_simulator_code_prompt.txt is not the original ColBench prompt file" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    shutil.rmtree(data_dir / "prompts")
+    with FakeOpenAI(lambda req: "I WANT TO ANSWER: x") as server:
+        proc = run(*eval_args(tmp_path, server), data_dir=data_dir)
+    assert proc.returncode == 2 and "is missing" in proc.stderr and "--protocol colbench" in proc.stderr
+
+
+def test_a_run_is_resumed_only_under_its_own_protocol(tmp_path, data_dir):
+    with FakeOpenAI(lambda req: "I WANT TO ANSWER:\ndef f(x):\n    return 3 * x + 1\n") as server:
+        assert run(*eval_args(tmp_path, server), data_dir=data_dir).returncode == 0
+        args = eval_args(tmp_path, server, "--resume")
+        args[args.index("--protocol") + 1] = "colbench"
+        proc = run(*args, data_dir=data_dir)
+    assert proc.returncode == 2 and "its protocol was 'sweet_rl', now 'colbench'" in proc.stderr
+
+
+def test_the_trainer_and_export_show_the_agent_what_the_runs_protocol_showed_it(tmp_path, data_dir, sample_dir,
+                                                                                  monkeypatch):
+    """What is trained is what was evaluated: every stage that rebuilds an agent prompt from
+    a run (sample, actor, rft, multi-turn DPO, export) uses the run's protocol."""
+    from colbench.train import policy
+    from colbench.train.sample import turn_contexts
+
+    with FakeOpenAI(Scripted({"agent": AGENT_REPLIES, "human": HUMAN_REPLIES})) as server:
+        assert run(*eval_args(tmp_path, server), data_dir=data_dir).returncode == 0
+    monkeypatch.setenv("COLBENCH_DATA_DIR", str(data_dir))
+    agent_system = (sample_dir / "prompts" / "llm_agent_code_prompt.txt").read_text(encoding="utf-8")
+    out = tmp_path / "run"
+
+    contexts = turn_contexts(out, 1.0, 0)
+    assert len(contexts) == 3 and {c["protocol"] for c in contexts} == {"sweet_rl"}
+    (kept,) = policy.successful_trajectories(out)
+    seen = []
+    monkeypatch.setattr(policy, "encode_action", lambda tok, messages, completion, n: seen.append(messages))
+    policy.trajectory_example(None, kept["split"], kept["problem_description"], kept["turns"], 100, kept["protocol"])
+    assert len(seen) == 3 and all(m[0] == {"role": "system", "content": agent_system} for m in seen)
+    assert seen[2][1:] == [{"role": "user", "content": PROBLEM}] + [
+        {"role": "assistant" if t["role"] == "agent" else "user", "content": t["content"]} for t in kept["turns"][:4]]
+
+    proc = run("export", out, "--format", "sweet_rl", "--out", tmp_path / "traj.jsonl", data_dir=data_dir)
+    assert proc.returncode == 0, proc.stderr
+    (line,) = [json.loads(x) for x in (tmp_path / "traj.jsonl").read_text().splitlines()]
+    first = next(h for h in line["dialogue_history"] if h["role"] == "assistant")
+    assert first["input"].startswith(f"system: {agent_system}\n\nuser: {PROBLEM}")
+
+
+def test_the_frontend_split_under_sweet_rl_is_refused_in_one_sentence(tmp_path, data_dir):
+    proc = run("eval", "--protocol", "sweet_rl", "--agent", "reference", "--human", "offline", "--split", "frontend",
+               "--out", tmp_path / "run", data_dir=data_dir)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "not available for the frontend split yet; pass --protocol colbench" in proc.stderr
+    assert not (tmp_path / "run").exists()
