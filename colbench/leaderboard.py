@@ -98,8 +98,11 @@ SUBMISSION_SCHEMA: dict[str, Any] = {
                            "count": {"type": "integer", "minimum": 1}},
         },
         "harness": {
-            "type": "object", "required": ["version", "compat"], "additionalProperties": False,
-            "properties": {"version": {"type": "string"}, "compat": _STR_OR_NULL, "sandbox": _STR_OR_NULL,
+            "type": "object", "required": ["version", "compat", "protocol"], "additionalProperties": False,
+            "properties": {"version": {"type": "string"}, "compat": _STR_OR_NULL,
+                           "protocol": {"const": "sweet_rl", "description": "only runs under the original ColBench "
+                                                                            "protocol are ranked"},
+                           "sandbox": _STR_OR_NULL,
                            "timeout": {"type": ["number", "null"]}, "clip_model": _STR_OR_NULL,
                            "allow_network": {"type": "boolean"}},
         },
@@ -241,6 +244,7 @@ def make_submission(run_dir: str | Path, *, name: str | None = None) -> dict[str
     if not config.get("tasks_sha256"):
         raise SubmissionError(f"{where}/run.json does not record its task file's sha256, so the task set "
                               "cannot be checked")
+    check_comparable(str(config.get("protocol") or "colbench"), str(config.get("human")), where)
     official = official_tasks(split)
     if config["tasks_sha256"] != official.sha256:
         raise SubmissionError(
@@ -297,6 +301,7 @@ def make_submission(run_dir: str | Path, *, name: str | None = None) -> dict[str
         "human": describe_participant(str(config.get("human")), config.get("human_name"), config.get("human_model")),
         "tasks": {"source": str(config.get("tasks")), "sha256": official.sha256, "count": len(ids)},
         "harness": {"version": str(config.get("harness_version") or "unknown"), "compat": config.get("compat"),
+                    "protocol": config.get("protocol"),
                     "sandbox": config.get("sandbox") if split == "backend" else None,
                     "timeout": config.get("timeout") if split == "backend" else None,
                     "clip_model": config.get("clip_model") if split == "frontend" else None,
@@ -354,12 +359,25 @@ def _check_summary(run: RunDir, split: str) -> None:
                                   "the run's files were edited or mixed")
 
 
+def check_comparable(protocol: str, human: str, where: str) -> None:
+    """Only numbers that mean what the paper's mean are ranked beside its rows: dialogues
+    under the original protocol, with a model playing the human."""
+    if protocol != "sweet_rl":
+        raise SubmissionError(f"{where} was run under the {protocol} protocol; the leaderboard ranks only runs under "
+                              "the original ColBench protocol, beside the paper's numbers: evaluate with "
+                              "--protocol sweet_rl")
+    if human == "offline":
+        raise SubmissionError(f"{where} was run with the offline human, whose numbers are not comparable with the "
+                              "paper's; evaluate with an LLM human (backend) or a VLM human (frontend)")
+
+
 def validate_submission(sub: Any, *, where: str = "the submission") -> None:
     """Schema, cross-field consistency and metrics recomputed from the per-task scores."""
     try:
         validate_schema(sub, SUBMISSION_SCHEMA)
     except SubmissionError as exc:
         raise SubmissionError(f"{where}: {exc}") from None
+    check_comparable(sub["harness"]["protocol"], sub["human"]["spec"], where)
     split, per_task = sub["split"], sub["per_task"]
     if sub["tasks"]["count"] != len(per_task):
         raise SubmissionError(f"{where} says {sub['tasks']['count']} tasks but lists {len(per_task)} per-task scores")

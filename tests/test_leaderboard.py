@@ -37,7 +37,8 @@ def write_official(data_dir: Path, split: str = "backend", n: int = 12) -> Path:
 
 
 def make_run(path: Path, *, split: str, tasks_file: Path, scores: dict[str, list[float]], agent: str = "my-agent",
-             human: str = "offline", errors: set[tuple[str, int]] = frozenset(), summary: bool = True,
+             human: str = "llama-3.1-70b-instruct", errors: set[tuple[str, int]] = frozenset(), summary: bool = True,
+             protocol: str | None = "sweet_rl",
              tasks_sha256: str | None = None, agent_model: dict | None | str = "default") -> Path:
     """A run directory as `colbench eval` writes it, with the given per-sample scores (backend
     scores are multiples of 1/10: that many of the task's 10 tests pass)."""
@@ -45,7 +46,8 @@ def make_run(path: Path, *, split: str, tasks_file: Path, scores: dict[str, list
     samples = max(len(v) for v in scores.values())
     run = RunDir(path)
     run.start({"agent": agent, "human": human, "split": split, "tasks": "colbench", "out": str(path), "limit": None,
-               "samples": samples, "concurrency": 8, "seed": 0, "sandbox": "process", "compat": None,
+               "samples": samples, "concurrency": 8, "seed": 0, "sandbox": "process",
+               **({"protocol": protocol, "compat": "sweet_rl" if protocol == "sweet_rl" else None} if protocol else {}),
                "timeout": 1.0, "clip_model": None, "allow_network": False, "tasks_path": str(taskset.path),
                "tasks_sha256": tasks_sha256 or taskset.sha256, "harness_version": "0.1.0", "agent_name": agent,
                "human_name": human,
@@ -132,7 +134,8 @@ def test_a_complete_official_run_is_submitted_with_scores_and_recomputed_metrics
     assert sub["tasks"] == {"source": "colbench", "sha256": load_tasks("colbench", "backend").sha256, "count": 12}
     assert sub["agent"]["model"] == "org/sweet-llama8b" and sub["agent"]["sampling"]["temperature"] == 0.0
     assert "base_url" not in json.dumps(sub["agent"])  # private endpoints stay private
-    assert sub["human"]["spec"] == "offline" and sub["harness"]["version"] == "0.1.0"
+    assert sub["human"]["spec"] == "llama-3.1-70b-instruct" and sub["harness"]["version"] == "0.1.0"
+    assert sub["harness"]["protocol"] == "sweet_rl"
     assert "sweet-llama8b-backend" in out
 
     # The same name again is refused rather than silently replaced.
@@ -161,6 +164,38 @@ def test_a_partial_task_set_is_refused(tmp_path, official, board, capsys):
     code, _, err = cli(capsys, "submit", run, "--dir", board)
     assert_one_sentence(code, err, "9 of 12 tasks", "full official test set")
     assert not (board / "submissions").exists()
+
+
+@pytest.mark.parametrize("protocol", ["colbench", None])
+def test_a_run_under_our_own_protocol_is_not_ranked_beside_the_paper(tmp_path, official, board, capsys, protocol):
+    run = make_run(tmp_path / "run", split="backend", tasks_file=official, scores=backend_scores(official),
+                   protocol=protocol)  # None: a run.json from before protocols, which were colbench's
+    code, _, err = cli(capsys, "submit", run, "--dir", board)
+    assert_one_sentence(code, err, "under the colbench protocol", "--protocol sweet_rl")
+    assert not (board / "submissions").exists()
+
+
+def test_a_run_with_the_offline_human_is_not_ranked(tmp_path, official, board, capsys):
+    run = make_run(tmp_path / "run", split="backend", tasks_file=official, scores=backend_scores(official),
+                   human="offline")
+    code, _, err = cli(capsys, "submit", run, "--dir", board)
+    assert_one_sentence(code, err, "offline human", "LLM human")
+    assert not (board / "submissions").exists()
+
+
+@pytest.mark.parametrize("edit", ["protocol", "human"])
+def test_a_submission_edited_to_another_protocol_or_human_is_refused_at_build(tmp_path, official, board, capsys,
+                                                                              edit):
+    path = submitted(tmp_path, official, board, capsys, "my-agent", lambda i: 0.5)
+    sub = json.loads(path.read_text())
+    if edit == "protocol":
+        sub["harness"]["protocol"] = "colbench"
+    else:
+        sub["human"]["spec"] = "offline"
+    path.write_text(json.dumps(sub))
+    code, _, err = cli(capsys, "leaderboard", "build", "--dir", board)
+    assert code == 2 and ("protocol" in err if edit == "protocol" else "offline human" in err), err
+    assert not (board / "README.md").exists()
 
 
 def test_a_run_on_a_changed_task_file_is_refused(tmp_path, official, board, capsys):

@@ -121,7 +121,8 @@ def test_every_reader_of_a_run_sees_the_episodes_after_a_bad_line(tmp_path, monk
     monkeypatch.setenv("COLBENCH_DATA_DIR", str(data))
     official = write_official(data, "backend", n=12)
     scores = {t: [1.0, 0.5] for t in backend_scores(official)}
-    run_path = make_run(tmp_path / "run", split="backend", tasks_file=official, scores=scores)
+    # Our own protocol, so that export needs no original prompt file; made sweet_rl for submit.
+    run_path = make_run(tmp_path / "run", split="backend", tasks_file=official, scores=scores, protocol=None)
     eps = run_path / "episodes.jsonl"
     lines = eps.read_text().splitlines(keepends=True)
     eps.write_text(lines[0] + "{torn\n" + "".join(lines[1:]))
@@ -137,6 +138,8 @@ def test_every_reader_of_a_run_sees_the_episodes_after_a_bad_line(tmp_path, monk
     code, out, err = cli(capsys, "regress", "--baseline", run_path, "--candidate", run_path, "--metric", "score",
                          "--max-drop", "0")
     assert code == 0 and "Tasks compared: 12" in out, out + err
+    config = json.loads((run_path / "run.json").read_text())
+    (run_path / "run.json").write_text(json.dumps({**config, "protocol": "sweet_rl"}))
     code, out, err = cli(capsys, "submit", run_path, "--dir", tmp_path / "board")
     assert code == 0, err
     sub = json.loads(next((tmp_path / "board" / "submissions").glob("*.json")).read_text())
