@@ -23,7 +23,7 @@ from colbench.agents import Agent, AgentContext
 from colbench.humans.base import Turn
 from colbench.llm.base import LLMError
 from colbench.protocol import (MAX_AGENT_TURNS, AgentMove, DialogueRules, agent_messages, cut_human_reply,
-                               extract_html, read_agent_message)
+                               read_agent_message)
 from colbench.tasks import Task
 
 
@@ -72,10 +72,13 @@ async def run_episode(task: Task, agent: Agent, human: Any, *, sample: int = 0, 
             ep.artifacts.append(str(artifacts / "reference.png"))
         for turn in range(1, MAX_AGENT_TURNS + 1):
             record, move = await _agent_move(task, agent, ep, turn, rules)
-            html = extract_html(move.content) if frontend else None
+            html = rules.page(move.content) if frontend else None
+            current = None  # frontend: the page of this message
             if html is not None:
-                page = await renderer.render(html)
+                page = current = await renderer.render(html)
                 ep.answer = html  # the answer is the most recent rendered page
+                if rules.original and page.error:
+                    ep.answer = None  # the original's answer is this render's screenshot: none
                 if artifacts is not None:
                     shot = artifacts / f"turn-{turn:02d}.png"
                     shot.write_bytes(page.png)
@@ -88,7 +91,8 @@ async def run_episode(task: Task, agent: Agent, human: Any, *, sample: int = 0, 
                     ep.answer = rules.answer(move)
                 break
             if frontend:
-                reply = await human.respond(task, ep.turns, page, reference_page)
+                # The original shows the human the page of the current message only.
+                reply = await human.respond(task, ep.turns, current if rules.original else page, reference_page)
             else:
                 reply = await human.respond(task, ep.turns)
             ep.turns.append({"role": "human", "content": cut_human_reply(str(reply), task.split)})

@@ -31,6 +31,7 @@ ANSWER_MARK = "I WANT TO ANSWER:"
 PROTOCOLS = ("sweet_rl", "colbench")
 # The original's sampling (sweet_rl 38daf2a: the agent's in models/vllm_agent.py with the
 # run script's default temperature, the human's in environments/human_interaction_env.py).
+SWEET_RL_VIEWPORT = (1366, 768)  # the original's Firefox headless default window
 SWEET_RL_SAMPLING = {"agent": {"temperature": 1.0, "max_tokens": 1024},
                      "human": {"temperature": 0.0, "max_tokens": 4096}}
 
@@ -66,6 +67,32 @@ def extract_html(text: str) -> str | None:
     <body ...>...</body>, else None."""
     m = _HTML.search(text) or _BODY.search(text)
     return m.group(0) if m else None
+
+
+# The original's page rules (sweet_rl 38daf2a, utils/webpage_utils.py): photo URLs are
+# rewritten to one fixed picsum photo (id 48) first, then the first page is taken with
+# case-sensitive patterns; only https URLs are rewritten, and picsum URLs with an id are kept.
+_UNSPLASH_RANDOM = re.compile(r"https://source\.unsplash\.com/random/(\d+)x(\d+)/\?[\w=]+")
+_PICSUM_SIZED = re.compile(r"https://picsum\.photos/(\d+)/(\d+)")
+_SWEET_RL_PAGES = (re.compile(r"<html.*?>.*?</html>", re.DOTALL), re.compile(r"<body.*?>.*?</body>", re.DOTALL))
+SWEET_RL_PHOTO_ID = 48
+
+
+def sweet_rl_photo_urls(text: str) -> str:
+    photo = f"https://picsum.photos/id/{SWEET_RL_PHOTO_ID}"
+    text = _UNSPLASH_RANDOM.sub(lambda m: f"{photo}/{m.group(1)}/{m.group(2)}", text)
+    return _PICSUM_SIZED.sub(lambda m: f"{photo}/{m.group(1)}/{m.group(2)}", text)
+
+
+def sweet_rl_extract_html(text: str) -> str | None:
+    """The page in a frontend message as the original finds it: photo URLs rewritten, then
+    the first <html...>...</html> (else <body...>...</body>), case-sensitive."""
+    text = sweet_rl_photo_urls(text)
+    for pattern in _SWEET_RL_PAGES:
+        m = pattern.search(text)
+        if m:
+            return m.group(0)
+    return None
 
 
 def extract_code(text: str) -> str:
@@ -134,6 +161,14 @@ class DialogueRules:
     protocol: str = "colbench"
     agent_system: str | None = None  # None: our own prompt for the split
     prompt_sha256: dict[str, str] | None = None  # sweet_rl: the original files used
+
+    @property
+    def original(self) -> bool:
+        return self.protocol == "sweet_rl"
+
+    def page(self, text: str) -> str | None:
+        """The page in a frontend agent message, None if it has none."""
+        return sweet_rl_extract_html(text) if self.original else extract_html(text)
 
     def answer(self, move: AgentMove) -> str:
         """A backend episode's answer from its last agent message."""

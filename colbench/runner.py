@@ -21,7 +21,7 @@ from colbench.agents import Agent
 from colbench.episode import Episode, run_episode
 from colbench.errors import ColbenchError
 from colbench.humans.base import Human
-from colbench.protocol import PROTOCOLS, SWEET_RL_SAMPLING, DialogueRules, dialogue_rules
+from colbench.protocol import PROTOCOLS, SWEET_RL_SAMPLING, SWEET_RL_VIEWPORT, DialogueRules, dialogue_rules
 from colbench.jsonl import write_json_atomic
 from colbench.runs import SUMMARY_FILE, EpisodeWriter, RunDir
 from colbench.sandbox import open_sandbox
@@ -76,6 +76,14 @@ def run_config(cfg: EvalConfig, taskset: TaskSet, agent: Agent, human: Human,
     out = asdict(cfg)
     if rules is not None and rules.prompt_sha256:
         out["prompts_sha256"] = rules.prompt_sha256  # the original prompt files the run used
+    if cfg.split == "frontend":
+        from colbench.render import VIEWPORT
+
+        out["viewport"] = list(render_settings(cfg).get("viewport", VIEWPORT))
+        if cfg.protocol == "sweet_rl":
+            # The original showed a real photo (picsum id 48) for every picture; offline,
+            # the renderer draws its deterministic placeholder of the same size instead.
+            out["picsum_photo"] = "placeholder"
     out.update({
         "tasks_path": str(taskset.path), "tasks_sha256": taskset.sha256, "harness_version": __version__,
         "agent_name": getattr(agent, "name", cfg.agent), "human_name": getattr(human, "name", cfg.human),
@@ -103,16 +111,19 @@ def _model_settings(who: Agent | Human) -> dict[str, Any] | None:
 
 
 def protocol_rules(cfg: EvalConfig) -> DialogueRules:
-    """The dialogue rules of cfg.protocol. Under sweet_rl the original checker scores the
-    answers (cfg.compat becomes sweet_rl), and the frontend split is not built yet."""
+    """The dialogue rules of cfg.protocol. Under sweet_rl the original checker scores
+    backend answers (cfg.compat becomes sweet_rl)."""
     if cfg.protocol not in PROTOCOLS:
         raise ColbenchError(f"unknown protocol {cfg.protocol!r}; use one of {', '.join(PROTOCOLS)}")
-    if cfg.protocol == "sweet_rl":
-        if cfg.split == "frontend":
-            raise ColbenchError("--protocol sweet_rl is not available for the frontend split yet; "
-                                "pass --protocol colbench")
+    if cfg.protocol == "sweet_rl" and cfg.split == "backend":
         cfg.compat = "sweet_rl"
     return dialogue_rules(cfg.protocol, cfg.split)
+
+
+def render_settings(cfg: EvalConfig) -> dict[str, Any]:
+    """Renderer settings of the protocol: the original rendered at Firefox's headless
+    default width (1366); ours at 1280."""
+    return {"viewport": SWEET_RL_VIEWPORT} if cfg.protocol == "sweet_rl" else {}
 
 
 def set_sampling(client: Any, temperature: float | None, max_tokens: int | None) -> None:
@@ -140,13 +151,16 @@ def apply_protocol(cfg: EvalConfig, agent: Agent, human: Any) -> Any:
             client.sampling.top_p = None  # the original sent none
         set_sampling(client, defaults[role].get("temperature"), defaults[role].get("max_tokens"))
         set_sampling(client, getattr(cfg, f"{role}_temperature"), getattr(cfg, f"{role}_max_tokens"))
-    if cfg.protocol == "sweet_rl" and cfg.split == "backend":
+    if cfg.protocol == "sweet_rl":
         from colbench.humans.llm import LLMCodeHuman
-        from colbench.humans.sweet_rl import SweetRLCodeHuman
+        from colbench.humans.sweet_rl import SweetRLCodeHuman, SweetRLDesignHuman
+        from colbench.humans.vlm import VLMDesignHuman
         from colbench.official import load_prompts
 
         if isinstance(human, LLMCodeHuman):
             return SweetRLCodeHuman(human.client, load_prompts("backend").human)
+        if isinstance(human, VLMDesignHuman):
+            return SweetRLDesignHuman(human.client, load_prompts("frontend").human)
     return human
 
 
@@ -212,8 +226,8 @@ async def _run_eval_locked(run: RunDir, cfg: EvalConfig, taskset: TaskSet, agent
 
             clip = ClipScorer(cfg.clip_model or DEFAULT_CLIP)
             clip.load()  # a missing model is one sentence before any dialogue
-            async with Renderer(allow_network=cfg.allow_network) as renderer:
-                scorer = FrontendScorer(renderer, clip)
+            async with Renderer(allow_network=cfg.allow_network, **render_settings(cfg)) as renderer:
+                scorer = FrontendScorer(renderer, clip, original=rules.original)
                 play = lambda t, s: _play(t, s, cfg, agent, human, scorer, rules, renderer, run.path)  # noqa: E731
                 await asyncio.gather(*(one(play, t, s) for t, s in todo))
         elif todo:

@@ -8,6 +8,8 @@ code, and compared with what a recording OpenAI-compatible server received.
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import os
 import shutil
@@ -17,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from fake_openai import FakeOpenAI, Fault, Scripted
+from PIL import Image
 
 COLBENCH = [sys.executable, "-m", "colbench.cli"]
 REFERENCE = "def f(x):\n    return 3 * x + 1\n"
@@ -62,8 +65,8 @@ def original_human_messages(template: str, history: list[tuple[str, str]]) -> li
     return [{"role": "system", "content": "You are a helpful assistant."}, {"role": "user", "content": user}]
 
 
-def original_agent_messages(system: str, history: list[tuple[str, str]]) -> list[dict]:
-    return [{"role": "system", "content": system}, {"role": "user", "content": PROBLEM},
+def original_agent_messages(system: str, history: list[tuple[str, str]], problem: str = PROBLEM) -> list[dict]:
+    return [{"role": "system", "content": system}, {"role": "user", "content": problem},
             *({"role": role, "content": content} for role, content in history)]
 
 
@@ -214,9 +217,117 @@ def test_the_trainer_and_export_show_the_agent_what_the_runs_protocol_showed_it(
     assert first["input"].startswith(f"system: {agent_system}\n\nuser: {PROBLEM}")
 
 
-def test_the_frontend_split_under_sweet_rl_is_refused_in_one_sentence(tmp_path, data_dir):
-    proc = run("eval", "--protocol", "sweet_rl", "--agent", "reference", "--human", "offline", "--split", "frontend",
-               "--out", tmp_path / "run", data_dir=data_dir)
-    assert proc.returncode == 2 and "Traceback" not in proc.stderr
-    assert "not available for the frontend split yet; pass --protocol colbench" in proc.stderr
-    assert not (tmp_path / "run").exists()
+# --- frontend ------------------------------------------------------------------------------
+
+FRONT_PROBLEM = "A landing page for a bakery."
+FRONT_REFERENCE = "<html><body><h1>Bakery</h1><img src='https://picsum.photos/200/100'></body></html>"
+
+
+def write_front_tasks(path: Path) -> Path:
+    path.write_text(json.dumps({"task_id": "p", "problem_description": FRONT_PROBLEM,
+                                "ground_truth": FRONT_REFERENCE}) + "\n")
+    return path
+
+
+def front_args(tmp_path, server, clip_dir):
+    return ["eval", "--protocol", "sweet_rl", "--agent", "openai:agent", "--human", "openai:human",
+            "--split", "frontend", "--tasks", write_front_tasks(tmp_path / "front.jsonl"), "--out", tmp_path / "run",
+            "--clip-model", clip_dir, "--agent-base-url", server.base_url, "--human-base-url", server.base_url]
+
+
+def png_of(part: dict) -> bytes:
+    url = part["image_url"]["url"]
+    assert url.startswith("data:image;base64,")  # the original names no image subtype
+    return base64.b64decode(url.split(",", 1)[1])
+
+
+def test_page_rules_are_the_originals():
+    from colbench.protocol import sweet_rl_extract_html, sweet_rl_photo_urls
+
+    assert sweet_rl_photo_urls("https://source.unsplash.com/random/800x600/?nature,x") == \
+        "https://picsum.photos/id/48/800/600,x"
+    assert sweet_rl_photo_urls("https://picsum.photos/200/300?grayscale") == "https://picsum.photos/id/48/200/300?grayscale"
+    for kept in ("https://picsum.photos/id/12/200/300", "http://picsum.photos/200/300",
+                 "https://source.unsplash.com/800x600/?x"):
+        assert sweet_rl_photo_urls(kept) == kept
+    # Case-sensitive, the first page, <html...> before <body...>, rewritten.
+    assert sweet_rl_extract_html("<HTML><body>a</body></HTML>") == "<body>a</body>"
+    assert sweet_rl_extract_html("x <html lang=en><img src=https://picsum.photos/9/8></html> <html>b</html>") == \
+        "<html lang=en><img src=https://picsum.photos/id/48/9/8></html>"
+    assert sweet_rl_extract_html("<Body>no</Body>") is None
+
+
+def test_frontend_requests_are_the_originals(tmp_path, data_dir, sample_dir):
+    from helpers import tiny_clip
+
+    clip_dir = tiny_clip(tmp_path / "clip")
+    replies = {"agent": ["Drafting. OUTPUT: A draft: <html><body><img src=\"https://picsum.photos/300/200\">"
+                         "<p>x</p></body></html>",
+                         "OUTPUT: Which colour should the title be?",
+                         "I WANT TO ANSWER: <HTML><body><h1>Bakery</h1></body></HTML>"],
+               "human": ["Make the title bigger.", Fault.status(400, message="too many tokens")]}
+    with FakeOpenAI(Scripted(replies)) as server:
+        proc = run(*front_args(tmp_path, server, clip_dir), data_dir=data_dir)
+        sent = list(server.requests)
+    assert proc.returncode == 0, proc.stderr
+    prompts = sample_dir / "prompts"
+    agent_system = (prompts / "llm_agent_html_prompt.txt").read_text(encoding="utf-8")
+    human_prompt = (prompts / "human_simulator_html_prompt.txt").read_text(encoding="utf-8")
+    agents = [r for r in sent if r["model"] == "agent"]
+    humans = [r for r in sent if r["model"] == "human"]
+    shown = [" A draft: <html><body><img src=\"https://picsum.photos/300/200\"><p>x</p></body></html>",
+             " Which colour should the title be?"]
+    history = [("assistant", shown[0]), ("user", "Make the title bigger."), ("assistant", shown[1]),
+               ("user", "No response.")]
+    assert [r["messages"] for r in agents] == [original_agent_messages(agent_system, history[:k], FRONT_PROBLEM)
+                                              for k in (0, 2, 4)]
+    for r in agents:
+        assert (r["temperature"], r["max_tokens"]) == (1.0, 1024)
+    # The human: one user message, no system message, no dialogue text; the page of the
+    # current message only (none in the second), then the reference.
+    assert len(humans) == 2  # the refused one was sent once
+    for r in humans:
+        assert (r["temperature"], r["max_tokens"]) == (0, 4096)
+        assert set(r) - {"_index"} == {"model", "messages", "temperature", "max_tokens"}
+        assert len(r["messages"]) == 1 and set(r["messages"][0]) == {"role", "content"}
+        assert r["messages"][0]["role"] == "user"
+    first, second = (r["messages"][0]["content"] for r in humans)
+    texts = lambda parts: [p.get("text") for p in parts]  # noqa: E731
+    assert texts(first) == [human_prompt, "Below is the design the agent is referring to.", None,
+                            "Below is the ground truth design that the human user wants.", None]
+    assert texts(second) == [human_prompt, "The agent did not provide any visualization.",
+                             "Below is the ground truth design that the human user wants.", None]
+    assert all(set(p) == {"type", "text"} or set(p) == {"type", "image_url"} for p in first + second)
+    agent_png, reference_png = png_of(first[2]), png_of(first[4])
+    assert Image.open(io.BytesIO(agent_png)).size[0] == 1366  # the original's window width
+    assert png_of(second[3]) == reference_png
+
+    (ep,) = episodes(tmp_path / "run")
+    assert ep["status"] == "ok" and ep["answer"] == "<body><h1>Bakery</h1></body>"  # case-sensitive
+    config = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert config["viewport"] == [1366, 768] and config["picsum_photo"] == "placeholder"
+    assert set(config["prompts_sha256"]) == {"llm_agent_html_prompt.txt", "human_simulator_html_prompt.txt"}
+
+
+def test_a_frontend_answer_without_a_page_is_scored_as_a_black_image(tmp_path, data_dir):
+    import asyncio
+
+    from helpers import tiny_clip
+
+    from colbench.render import Renderer
+    from colbench.scoring.clip import ClipScorer
+    from colbench.scoring.frontend import black_png
+
+    clip_dir = tiny_clip(tmp_path / "clip")
+    with FakeOpenAI(Scripted({"agent": ["I WANT TO ANSWER: I cannot make pages."]})) as server:
+        proc = run(*front_args(tmp_path, server, clip_dir), data_dir=data_dir)
+    assert proc.returncode == 0, proc.stderr
+    (ep,) = episodes(tmp_path / "run")
+
+    async def reference():
+        async with Renderer(viewport=(1366, 768)) as r:
+            return (await r.render(FRONT_REFERENCE, elements=False)).png
+
+    (expected,) = ClipScorer(str(clip_dir)).similarity([(black_png(), asyncio.run(reference()))])
+    assert ep["status"] == "ok" and ep["answer"] is None
+    assert ep["score"] == pytest.approx(expected, abs=1e-5) and ep["score"] != 0.0

@@ -40,6 +40,22 @@ class FrontendScore:
         return out
 
 
+_BLACK: list[bytes] = []
+
+
+def black_png() -> bytes:
+    """The original's stand-in for a missing page: a black 224x224 RGB image."""
+    if not _BLACK:
+        import io
+
+        from PIL import Image
+
+        buf = io.BytesIO()
+        Image.new("RGB", (224, 224)).save(buf, format="PNG")
+        _BLACK.append(buf.getvalue())
+    return _BLACK[0]
+
+
 @dataclass
 class _Reference:
     embedding: Any  # a CLIP embedding row, None when the page failed to render
@@ -47,9 +63,13 @@ class _Reference:
 
 
 class FrontendScorer:
-    def __init__(self, renderer: Renderer, clip: ClipScorer, *, window: int | None = None):
+    def __init__(self, renderer: Renderer, clip: ClipScorer, *, window: int | None = None, original: bool = False):
         self.renderer = renderer
         self.clip = clip
+        # The original's rules (--protocol sweet_rl): the answer is the page itself (no
+        # extraction), and an answer with no page, or whose page fails to render, is scored
+        # as a black 224x224 image against the reference (a CLIP similarity, not 0).
+        self.original = original
         # How many answers may be rendered ahead of CLIP: enough to keep every page slot
         # of the renderer busy while a batch is embedded.
         self.window = window or max(clip.batch_size, 2 * getattr(renderer, "pages", 1))
@@ -80,20 +100,25 @@ class FrontendScorer:
         rows = await self.clip.run(self.clip.embed_cached, [ref.png])
         return _Reference(rows[0])
 
-    async def _prepare(self, task: Task, answer: str) -> FrontendScore | tuple[bytes, int, Any]:
+    async def _prepare(self, task: Task, answer: str | None) -> FrontendScore | tuple[bytes, int, Any, str, str | None]:
         """A final score, or what CLIP needs: the answer's screenshot, its blocked request
-        count and the reference embedding."""
-        html = extract_html(answer) if answer else None
-        if html is None:
-            return FrontendScore(0.0, "no_page", "the answer contains no <html> or <body> page")
+        count, the reference embedding, and the status and error to record."""
+        no_page = "the answer contains no <html> or <body> page"
+        html = (answer or None) if self.original else (extract_html(answer) if answer else None)
+        if html is None and not self.original:
+            return FrontendScore(0.0, "no_page", no_page)
         ref_fut = self._reference_embedding(task)
-        snap: PageSnapshot = await self.renderer.render(html, elements=False)  # scoring needs pixels only
+        snap = await self.renderer.render(html, elements=False) if html is not None else None  # pixels only
         ref: _Reference = await asyncio.shield(ref_fut)
         if ref.error:
             return FrontendScore(0.0, "reference_failed", ref.error)
+        if snap is None:
+            return black_png(), 0, ref.embedding, "no_page", no_page
         if snap.error:
+            if self.original:
+                return black_png(), len(snap.blocked), ref.embedding, "render_failed", snap.error
             return FrontendScore(0.0, "render_failed", snap.error, len(snap.blocked))
-        return snap.png, len(snap.blocked), ref.embedding
+        return snap.png, len(snap.blocked), ref.embedding, "ok", None
 
     async def score_many(self, items: list[tuple[Task, str]],
                          progress: Callable[[int], None] | None = None) -> list[FrontendScore]:
@@ -105,15 +130,15 @@ class FrontendScorer:
 
         out: list[FrontendScore | None] = [None] * len(items)
         jobs: dict[int, asyncio.Future] = {}
-        batch: list[tuple[int, bytes, int, Any]] = []  # rendered, waiting for CLIP
+        batch: list[tuple[int, bytes, int, Any, str, str | None]] = []  # rendered, waiting for CLIP
         launched = scored = 0
 
         async def flush() -> None:
             nonlocal scored
-            cand = await self.clip.run(self.clip.embed, [png for _, png, _, _ in batch])
-            ref = torch.stack([emb for _, _, _, emb in batch])
-            for (i, _, blocked, _), sim in zip(batch, (cand * ref).sum(dim=-1).clamp(-1.0, 1.0)):
-                out[i] = FrontendScore(float(sim), "ok", None, blocked)
+            cand = await self.clip.run(self.clip.embed, [b[1] for b in batch])
+            ref = torch.stack([b[3] for b in batch])
+            for (i, _, blocked, _, status, error), sim in zip(batch, (cand * ref).sum(dim=-1).clamp(-1.0, 1.0)):
+                out[i] = FrontendScore(float(sim), status, error, blocked)
             scored += len(batch)
             batch.clear()  # the screenshots go with it
             if progress is not None:
