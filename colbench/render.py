@@ -50,7 +50,14 @@ VIEWPORT = (1280, 720)
 MAX_HEIGHT = 6000
 TAILWIND_VERSION = "2.2.19"
 TAILWIND_FILE = f"tailwind-{TAILWIND_VERSION}.min.css"
-_TAILWIND_URL = re.compile(r"tailwindcss@2\.2\.19/dist/tailwind(\.min)?\.css")
+# The Tailwind 2 stylesheet as the usual CDNs serve it (jsDelivr, unpkg and the like:
+# npm package paths; cdnjs: its own), for any version spec whose newest match online is
+# 2.2.19 (`2`, `^2`, `2.x`, `2.2`, `2.2.19`, ...). An older pinned 2.x (2.0.4, 2.1.2) gets
+# 2.2.19 too, nearly the same; versions 3 and later have no such stylesheet (a link to one
+# styles nothing online either), so they are refused like any other request.
+_TW2 = r"(?:\^|%5[Ee]|~|>=)?2(?:\.(?:\d+|x|\*)){0,2}"
+_TAILWIND_URL = re.compile(rf"tailwindcss@{_TW2}/dist/tailwind(?:\.min)?\.css(?:$|[?#])"
+                           rf"|//cdnjs\.cloudflare\.com/ajax/libs/tailwindcss/{_TW2}/tailwind(?:\.min)?\.css(?:$|[?#])")
 _PICSUM = re.compile(r"^https?://(?:i\.)?picsum\.photos/(?:id/(\d+)/)?(\d+)(?:/(\d+))?")
 CHROMIUM_ARGS = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--font-render-hinting=none",

@@ -206,3 +206,33 @@ def test_many_pages_at_once_render_exactly_as_each_alone():
 
     alone, together = asyncio.run(go())
     assert together == alone * 3
+
+
+# Tailwind links as agents write them: which are styled online (a 2.x stylesheet exists at
+# that URL, and the newest 2.x is 2.2.19), which are not (v3 and later have no such file).
+TAILWIND_LINKS = {
+    "https://cdn.jsdelivr.net/npm/tailwindcss@2.2.19/dist/tailwind.min.css": True,
+    "https://unpkg.com/tailwindcss@2.2.19/dist/tailwind.css": True,
+    "https://unpkg.com/tailwindcss@^2/dist/tailwind.min.css": True,
+    "https://cdn.jsdelivr.net/npm/tailwindcss@2/dist/tailwind.min.css": True,
+    "https://unpkg.com/tailwindcss@2.x/dist/tailwind.min.css": True,
+    "https://cdn.jsdelivr.net/npm/tailwindcss@2.2/dist/tailwind.min.css": True,
+    "https://unpkg.com/tailwindcss@2.1.2/dist/tailwind.min.css": True,  # an older 2.x: served 2.2.19
+    "https://cdnjs.cloudflare.com/ajax/libs/tailwindcss/2.2.19/tailwind.min.css": True,
+    "http://unpkg.com/tailwindcss@2.2.19/dist/tailwind.min.css?v=1": True,
+    "https://unpkg.com/tailwindcss@3.4.1/dist/tailwind.min.css": False,
+    "https://unpkg.com/tailwindcss/dist/tailwind.min.css": False,  # latest: no such file
+    "https://cdn.jsdelivr.net/npm/tailwindcss@latest/dist/tailwind.min.css": False,
+    "https://unpkg.com/tailwindcss@2.2.19/dist/tailwind.min.css.map": False,
+}
+
+
+def test_tailwind_linked_by_the_usual_cdn_urls_is_styled_offline_as_online():
+    pages = [f'<html><head><link href="{url}" rel="stylesheet"></head><body style="margin:0">'
+             '<div class="bg-red-500" style="width:50px;height:50px"></div></body></html>' for url in TAILWIND_LINKS]
+    snaps, _ = render_all(pages)
+    red = (239, 68, 68)  # Tailwind 2's red-500
+    styled = {url: pixel(s.png, 10, 10) == red for url, s in zip(TAILWIND_LINKS, snaps)}
+    assert styled == TAILWIND_LINKS
+    for (url, online), s in zip(TAILWIND_LINKS.items(), snaps):
+        assert (s.blocked == []) == online, (url, s.blocked)  # a refused stylesheet is listed
