@@ -646,14 +646,16 @@ class Runner:
         if timeout is None:
             return {"id": rid, "fatal": f"malformed request: a time limit must be above 0 and at most "
                                         f"{MAX_TIMEOUT_S:g} s, not {req.get('timeout')!r}"}
+        if self.retired:
+            # An earlier job left this runner unusable; the host retries elsewhere. (Its
+            # killed processes may never be reaped: a stopped zygote reaps nothing.)
+            return {"id": rid, "retry": "sandbox worker is being replaced"}
         # The last job's processes were sent SIGKILL without waiting (the reply need not
         # wait for them); this job's code runs only once they are gone from /proc.
         if self.killed and not self._gone(self.killed):
             self.retired = True
-        self.killed = set()
-        if self.retired:
-            # An earlier job left this runner unusable; the host retries elsewhere.
             return {"id": rid, "retry": "sandbox worker is being replaced"}
+        self.killed = set()
         results: list = [None] * len(calls)
         self._ns_pids.clear()
         self.job_nodes = self.job_bytes = 0
