@@ -257,6 +257,11 @@ def build_parser() -> argparse.ArgumentParser:
     tsh.add_argument("--tasks", default="bundled", help="bundled | colbench | PATH (default bundled)")
     tsh.add_argument("--split", choices=["backend", "frontend"], default="backend")
     tsh.set_defaults(func=cmd_tasks_show)
+    td = ts.add_parser("download", help="fetch the official ColBench files (online): prompts and backend tasks")
+    td.add_argument("--dest", help="where to put them (default: $COLBENCH_DATA_DIR or ~/.cache/colbench/data)")
+    td.add_argument("--offline-data", action="store_true",
+                    help="also the released 15k offline trajectories (436 MB)")
+    td.set_defaults(func=cmd_tasks_download)
     return p
 
 
@@ -545,6 +550,17 @@ def cmd_tasks_list(args: argparse.Namespace) -> int:
         first = t.problem_description.strip().splitlines()[0]
         print(f"{t.task_id}\t{first[:100]}")
     print(f"{len(ts.tasks)} {args.split} tasks from {ts.path}", file=sys.stderr)
+    return 0
+
+
+def cmd_tasks_download(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from colbench.download import download_official
+
+    files = download_official(Path(args.dest) if args.dest else None, offline_data=args.offline_data)
+    print(f"{len(files)} official files in place; the frontend test set is not downloadable yet "
+          "(the original builds it from WebSight v0.2)")
     return 0
 
 

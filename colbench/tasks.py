@@ -10,6 +10,7 @@ The format (tasks/README.md) is a superset of the official ColBench files:
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,8 +71,8 @@ def resolve_source(source: str, split: str | None) -> tuple[Path, int | None]:
         path = data_dir() / OFFICIAL_FILES[split]
         if not path.is_file():
             raise TaskFormatError(
-                f"no local copy of the official ColBench {split} test file at {path}; put the published "
-                f"file there (from the facebook/collaborative_agent_bench dataset) or set COLBENCH_DATA_DIR"
+                f"no local copy of the official ColBench {split} test file at {path}; run `colbench tasks "
+                f"download` (online), put the published file there, or set COLBENCH_DATA_DIR"
             )
         return path, OFFICIAL_LIMITS[split]
     return Path(source).expanduser(), None
@@ -102,6 +103,29 @@ def load_tasks(source: str | os.PathLike, split: str | None = None) -> TaskSet:
         raise TaskFormatError(f"task file {path} has no tasks")
     digest = hashlib.sha256(raw).hexdigest()
     return TaskSet(tasks=tasks, source=str(source), path=path, sha256=digest)
+
+
+CONTENT_FIELDS = ("problem_description", "ground_truth", "hidden_information", "test_cases")
+
+
+def content_sha256(path: str | os.PathLike, limit: int) -> str:
+    """The sha256 that identifies a task set by its content: over the first `limit` tasks,
+    each the compact sorted-key JSON of its task fields (those of CONTENT_FIELDS it has)
+    followed by a newline. Other formatting, other fields (task_id) or more lines after
+    them give the same hash."""
+    _, lines = read_lines(Path(path), "task file")
+    digest = hashlib.sha256()
+    used = 0
+    for lineno, line in enumerate(lines, start=1):
+        if used >= limit:
+            break
+        if not line.strip():
+            continue
+        obj = parse_object(line, f"{path} line {lineno}")
+        fields = {k: obj[k] for k in CONTENT_FIELDS if k in obj}
+        digest.update((json.dumps(fields, sort_keys=True, separators=(",", ":")) + "\n").encode("utf-8"))
+        used += 1
+    return digest.hexdigest()
 
 
 def parse_task_line(line: str, index: int, where: str, split: str | None = None) -> Task:
