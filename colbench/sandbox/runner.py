@@ -621,7 +621,7 @@ class Runner:
         self.broken = False
         self.job_nodes = self.job_bytes = 0
         self.retired = False
-        self.killed: set[int] = set()
+        self.killed: dict[int, bytes | None] = {}  # pid -> its start time (a reused pid is another process)
         self.spawn_pending = False
         self._proc_fds: list[int] = []
         self._ns_pids: dict[int, int] = {}  # our pid of a zygote's child -> the zygote's
@@ -652,10 +652,12 @@ class Runner:
             return {"id": rid, "retry": "sandbox worker is being replaced"}
         # The last job's processes were sent SIGKILL without waiting (the reply need not
         # wait for them); this job's code runs only once they are gone from /proc.
-        if self.killed and not self._gone(self.killed):
-            self.retired = True
-            return {"id": rid, "retry": "sandbox worker is being replaced"}
-        self.killed = set()
+        if self.killed:
+            left = self._gone(self.killed)
+            if left:
+                self.retired = True
+                return {"id": rid, "retry": f"sandbox worker is being replaced: killed processes did not end ({left})"}
+        self.killed = {}
         results: list = [None] * len(calls)
         self._ns_pids.clear()
         self.job_nodes = self.job_bytes = 0
@@ -882,8 +884,8 @@ class Runner:
 
     def _kill_done(self, pid: int) -> None:
         # A process sent SIGKILL runs no more code of its own: cleanup need not wait for it.
+        self.killed[pid] = _start_time(pid)
         _kill_quietly(pid)
-        self.killed.add(pid)
 
     def _cleanup(self) -> bool:
         """Kills leftover processes and empties the scratch directory; False if it could not."""
@@ -948,17 +950,19 @@ class Runner:
             if pid == self.zygote_pid:
                 self.broken = True
 
-    def _gone(self, pids: set[int], limit_s: float = 5.0) -> bool:
+    def _gone(self, killed: dict[int, bytes | None], limit_s: float = 2.0) -> str:
         """Waits (boundedly) until processes sent SIGKILL have ended and been reaped, by the
-        zygote (its children) or by us (orphans come to us); False if one outlives the wait."""
+        zygote (its children) or by us (orphans come to us). Returns "" when they have, else
+        what is left (pid, state and parent of each), for the worker's replacement notice."""
         deadline = time.monotonic() + limit_s
         pause = 0.0001
         while True:
             self._reap_all()
-            if not any(os.path.exists(f"/proc/{p}") for p in pids):
-                return True
+            left = [p for p, start in killed.items() if (now := _start_time(p)) is not None and now == start]
+            if not left:
+                return ""
             if time.monotonic() > deadline:
-                return False
+                return ", ".join(f"pid {p} {_state(p)}" for p in left[:5])
             time.sleep(pause)
             pause = min(pause * 2, 0.01)
 
@@ -966,7 +970,7 @@ class Runner:
         """Live processes an answer left behind: anything but us and the zygote.
 
         A process already dead (a zombie its parent has yet to reap) does not count."""
-        me, keep = os.getpid(), {os.getpid(), self.zygote_pid} | self.killed
+        me, keep = os.getpid(), {os.getpid(), self.zygote_pid} | set(self.killed)
         if self.pid1:
             found = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in keep]
         else:
@@ -1115,6 +1119,26 @@ def _drop_capabilities() -> None:
     if libc.capset(ctypes.byref(header), data) != 0:
         raise OSError(ctypes.get_errno(), "capset failed")
     _prctl(38, 1)  # PR_SET_NO_NEW_PRIVS
+
+
+def _stat_fields(pid: int) -> list[bytes] | None:
+    """The fields of /proc/PID/stat after the command name (state is the first)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    return stat[stat.rindex(b")") + 2:].split()
+
+
+def _start_time(pid: int) -> bytes | None:
+    fields = _stat_fields(pid)
+    return fields[19] if fields and len(fields) > 19 else None
+
+
+def _state(pid: int) -> str:
+    fields = _stat_fields(pid)
+    return f"state {fields[0].decode()} parent {fields[1].decode()}" if fields else "gone"
 
 
 def _alive(pid: int) -> bool:
