@@ -651,7 +651,7 @@ class Runner:
             # killed processes may never be reaped: a stopped zygote reaps nothing.)
             return {"id": rid, "retry": "sandbox worker is being replaced"}
         # The last job's processes were sent SIGKILL without waiting (the reply need not
-        # wait for them); this job's code runs only once they are gone from /proc.
+        # wait for them); this job's code runs only once they have ended.
         if self.killed:
             left = self._gone(self.killed)
             if left:
@@ -709,8 +709,11 @@ class Runner:
 
     def _zygote_stopped(self) -> bool:
         """Whether the zygote was stopped (SIGSTOP from an answer: same uid) or gone, as the
-        last fingerprint read it (handle() reads one just before asking)."""
-        return self._zygote_state not in (b"S", b"R", b"D")
+        last fingerprint read it (handle() reads one just before asking), or has a stop
+        signal pending: one sent just before the answer's processes were killed may not
+        have taken effect yet, and a zygote found "sleeping" would then stop under the next
+        job, which would wait for it in vain."""
+        return self._zygote_state not in (b"S", b"R", b"D") or _stop_pending(self.zygote_pid)
 
     def _request_child(self) -> None:
         try:
@@ -951,14 +954,16 @@ class Runner:
                 self.broken = True
 
     def _gone(self, killed: dict[int, bytes | None], limit_s: float = 2.0) -> str:
-        """Waits (boundedly) until processes sent SIGKILL have ended and been reaped, by the
-        zygote (its children) or by us (orphans come to us). Returns "" when they have, else
-        what is left (pid, state and parent of each), for the worker's replacement notice."""
+        """Waits (boundedly) until processes sent SIGKILL have ended. A zombie has: it runs
+        nothing and holds no memory, and its parent (the zygote, or we for orphans) reaps it
+        without our waiting for that, which would cost every job a wait for the zygote to be
+        scheduled. Returns "" when they have ended, else what is left (pid, state and parent
+        of each), for the worker's replacement notice."""
         deadline = time.monotonic() + limit_s
         pause = 0.0001
         while True:
             self._reap_all()
-            left = [p for p, start in killed.items() if (now := _start_time(p)) is not None and now == start]
+            left = [p for p, start in killed.items() if _running(p, start)]
             if not left:
                 return ""
             if time.monotonic() > deadline:
@@ -1129,6 +1134,33 @@ def _stat_fields(pid: int) -> list[bytes] | None:
     except OSError:
         return None
     return stat[stat.rindex(b")") + 2:].split()
+
+
+# SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU as bits of the pending-signal masks in /proc/PID/status.
+_STOP_SIGNALS = sum(1 << (sig - 1) for sig in (signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU))
+
+
+def _stop_pending(pid: int) -> bool:
+    """Whether `pid` is stopped or has a stop signal pending, from one read of its status
+    (a pending signal taken between two reads would be missed by both)."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return True  # gone
+    for line in lines:
+        if line.startswith(b"State:") and line.split()[1] not in (b"S", b"R", b"D"):
+            return True
+        if line.startswith((b"SigPnd:", b"ShdPnd:")) and int(line.split()[1], 16) & _STOP_SIGNALS:
+            return True
+    return False
+
+
+def _running(pid: int, start: bytes | None) -> bool:
+    """Whether the process `pid` that started at `start` has yet to end (a zombie has ended;
+    a process with another start time is another process)."""
+    fields = _stat_fields(pid)
+    return bool(fields) and len(fields) > 19 and fields[19] == start and fields[0] not in (b"Z", b"X")
 
 
 def _start_time(pid: int) -> bytes | None:
