@@ -429,9 +429,8 @@ def cmd_leaderboard_build(args: argparse.Namespace) -> int:
 
 
 def cmd_regress(args: argparse.Namespace) -> int:
-    from colbench.regress import check_thresholds, regress, render_markdown
+    from colbench.regress import regress, render_markdown
 
-    check_thresholds(args.max_drop, args.confidence)
     result = regress(args.baseline, args.candidate, metric=args.metric, max_drop=args.max_drop,
                      confidence=args.confidence, subset=args.subset)
     print(render_markdown(result), end="")

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Callable
 
 from colbench.errors import ColbenchError
+from colbench.jsonl import write_bytes_atomic
 from colbench.official import ORIGINAL_REPO, PROMPT_FILES
 from colbench.tasks import OFFICIAL_FILES, OFFICIAL_LIMITS, content_sha256, data_dir
 
@@ -81,7 +82,7 @@ def _prompt(name: str, digest: str, folder: Path, say: Callable[[str], None]) ->
     if got != digest:
         raise ColbenchError(f"{url} is not the original {name} (sha256 {got[:12]}..., expected {digest[:12]}...); "
                             "it was not installed")
-    _install_bytes(data, target)
+    write_bytes_atomic(target, data)
     say(f"fetched {target} (sha256 verified)")
     return target
 
@@ -117,12 +118,6 @@ def _is_official(path: Path, split: str) -> bool:
         return content_sha256(path, OFFICIAL_LIMITS[split]) == OFFICIAL_CONTENT_SHA256[split]
     except (ColbenchError, OSError):
         return False
-
-
-def _install_bytes(data: bytes, target: Path) -> None:
-    partial = target.with_name(target.name + ".partial")
-    partial.write_bytes(data)
-    os.replace(partial, target)
 
 
 def _sha256(data: bytes) -> str:

@@ -35,12 +35,13 @@ def sweet_rl_lines(run_dir: str | Path) -> Iterator[dict[str, Any]]:
                             "its sha256); cannot export it faithfully")
     tasks = taskset.tasks[: config["limit"]] if config.get("limit") else taskset.tasks
     latest = run.latest()
+    protocol = run_protocol(config)
     for sample in range(int(config.get("samples", 1))):
         for task in tasks:
             record = latest.get((task.task_id, sample))
             if record is None or record.get("status") != "ok":
                 continue
-            yield _sweet_rl_line(task, record, run_protocol(config))
+            yield _sweet_rl_line(task, record, protocol)
 
 
 def _sweet_rl_line(task: Task, record: dict[str, Any], protocol: str) -> dict[str, Any]:

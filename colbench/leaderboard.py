@@ -32,6 +32,7 @@ import pandas as pd
 
 from colbench.errors import ColbenchError
 from colbench.jsonl import check_writable, write_json_atomic, write_text_atomic
+from colbench.protocol import run_protocol
 from colbench.runs import SUMMARY_FILE, RunDir
 from colbench.scoring.metrics import TaskTotals, summarize, task_metrics, task_order, win_rate
 from colbench.tasks import OFFICIAL_FILES, OFFICIAL_LIMITS, SPLITS, TaskSet, data_dir, load_tasks
@@ -244,7 +245,7 @@ def make_submission(run_dir: str | Path, *, name: str | None = None) -> dict[str
     if not config.get("tasks_sha256"):
         raise SubmissionError(f"{where}/run.json does not record its task file's sha256, so the task set "
                               "cannot be checked")
-    check_comparable(str(config.get("protocol") or "colbench"), str(config.get("human")), where)
+    check_comparable(run_protocol(config), str(config.get("human")), where)
     official = official_tasks(split)
     if config["tasks_sha256"] != official.sha256:
         raise SubmissionError(

@@ -160,6 +160,7 @@ class DialogueRules:
 
     protocol: str = "colbench"
     agent_system: str | None = None  # None: our own prompt for the split
+    human_prompt: str | None = None  # sweet_rl: the original human prompt file's text
     prompt_sha256: dict[str, str] | None = None  # sweet_rl: the original files used
 
     @property
@@ -172,7 +173,7 @@ class DialogueRules:
 
     def answer(self, move: AgentMove) -> str:
         """A backend episode's answer from its last agent message."""
-        if self.protocol == "sweet_rl":
+        if self.original:
             # As the original: the text between the first and the second marker, unstripped
             # (its checker then handles fences); without the marker (the 10th message) the
             # whole message.
@@ -212,4 +213,4 @@ def dialogue_rules(protocol: str, split: str, prompts_dir: Any = None) -> Dialog
     from colbench.official import load_prompts
 
     prompts = load_prompts(split, prompts_dir)
-    return DialogueRules("sweet_rl", prompts.agent, prompts.sha256)
+    return DialogueRules("sweet_rl", prompts.agent, prompts.human, prompts.sha256)

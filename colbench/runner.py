@@ -139,7 +139,7 @@ def set_sampling(client: Any, temperature: float | None, max_tokens: int | None)
             setattr(client, key, value)
 
 
-def apply_protocol(cfg: EvalConfig, agent: Agent, human: Any) -> Any:
+def apply_protocol(cfg: EvalConfig, rules: DialogueRules, agent: Agent, human: Any) -> Any:
     """The protocol's sampling (then the user's) on the agent's and the human's models, and
     the protocol's human; returns the human to use."""
     defaults = SWEET_RL_SAMPLING if cfg.protocol == "sweet_rl" else {"agent": {}, "human": {}}
@@ -151,16 +151,15 @@ def apply_protocol(cfg: EvalConfig, agent: Agent, human: Any) -> Any:
             client.sampling.top_p = None  # the original sent none
         set_sampling(client, defaults[role].get("temperature"), defaults[role].get("max_tokens"))
         set_sampling(client, getattr(cfg, f"{role}_temperature"), getattr(cfg, f"{role}_max_tokens"))
-    if cfg.protocol == "sweet_rl":
+    if rules.human_prompt is not None:
         from colbench.humans.llm import LLMCodeHuman
         from colbench.humans.sweet_rl import SweetRLCodeHuman, SweetRLDesignHuman
         from colbench.humans.vlm import VLMDesignHuman
-        from colbench.official import load_prompts
 
         if isinstance(human, LLMCodeHuman):
-            return SweetRLCodeHuman(human.client, load_prompts("backend").human)
+            return SweetRLCodeHuman(human.client, rules.human_prompt)
         if isinstance(human, VLMDesignHuman):
-            return SweetRLDesignHuman(human.client, load_prompts("frontend").human)
+            return SweetRLDesignHuman(human.client, rules.human_prompt)
     return human
 
 
@@ -255,7 +254,7 @@ async def evaluate(cfg: EvalConfig, *, resume: bool = False, on_progress: Callab
     from colbench.tasks import load_tasks
 
     taskset = load_tasks(cfg.tasks, cfg.split)
-    protocol_rules(cfg)  # missing or altered official files: one sentence, before any model loads
+    rules = protocol_rules(cfg)  # missing or altered official files: one sentence, before any model loads
     run = RunDir(cfg.out)
     if run.exists() and not resume:  # before any model is loaded
         raise ColbenchError(f"{run.path} already holds a run; pass --resume to continue it or choose another --out")
@@ -263,7 +262,7 @@ async def evaluate(cfg: EvalConfig, *, resume: bool = False, on_progress: Callab
         agent = resolve_agent(cfg.agent, base_url=cfg.agent_base_url)
         human = resolve_human(cfg.human, cfg.split, base_url=cfg.human_base_url)
         try:
-            human = apply_protocol(cfg, agent, human)
+            human = apply_protocol(cfg, rules, agent, human)
             for who in (agent, human):  # an unreachable endpoint is one sentence, before any work
                 client = getattr(who, "client", None)
                 if client is not None and hasattr(client, "check_reachable"):

@@ -59,6 +59,27 @@ _CONFIG_CHECKS: tuple[tuple[str, Any, str], ...] = (
 )
 
 
+# Episode fields and what each must be when present.
+_EPISODE_CHECKS: tuple[tuple[str, Any, str], ...] = (
+    ("status", lambda v: isinstance(v, str), "a string"),
+    ("error", lambda v: v is None or isinstance(v, str), "a string or null"),
+    ("score", lambda v: v is None or _is_number(v), "a finite number or null"),
+    ("success", lambda v: v is None or isinstance(v, bool), "true, false or null"),
+    ("answered", lambda v: v is None or isinstance(v, bool), "true, false or null"),
+    ("answer", lambda v: v is None or isinstance(v, str), "a string or null"),
+    ("turns", lambda v: isinstance(v, list) and all(
+        isinstance(t, dict) and isinstance(t.get("role"), str) and isinstance(t.get("content"), str)
+        for t in v), "a list of {role, content} objects"),
+    ("tests", lambda v: v is None or (isinstance(v, list) and all(isinstance(t, dict) for t in v)),
+     "a list of objects"),
+    ("passed", lambda v: v is None or _is_int(v), "a whole number"),
+    ("total", lambda v: v is None or _is_int(v), "a whole number"),
+    ("timings", lambda v: v is None or isinstance(v, dict), "an object"),
+    ("artifacts", lambda v: v is None or isinstance(v, list), "a list"),
+    ("seed", lambda v: v is None or _is_int(v), "a whole number"),
+)
+
+
 def episode_problem(r: Any) -> str | None:
     """Why a parsed line of episodes.jsonl is not an episode record every reader can use, or None."""
     if not isinstance(r, dict):
@@ -68,25 +89,7 @@ def episode_problem(r: Any) -> str | None:
         return "task_id must be a non-empty string or an integer"
     if not _is_int(r.get("sample")) or r["sample"] < 0:
         return "sample must be a whole number, at least 0"
-    checks = (
-        ("status", lambda v: isinstance(v, str), "a string"),
-        ("error", lambda v: v is None or isinstance(v, str), "a string or null"),
-        ("score", lambda v: v is None or _is_number(v), "a finite number or null"),
-        ("success", lambda v: v is None or isinstance(v, bool), "true, false or null"),
-        ("answered", lambda v: v is None or isinstance(v, bool), "true, false or null"),
-        ("answer", lambda v: v is None or isinstance(v, str), "a string or null"),
-        ("turns", lambda v: isinstance(v, list) and all(
-            isinstance(t, dict) and isinstance(t.get("role"), str) and isinstance(t.get("content"), str)
-            for t in v), "a list of {role, content} objects"),
-        ("tests", lambda v: v is None or (isinstance(v, list) and all(isinstance(t, dict) for t in v)),
-         "a list of objects"),
-        ("passed", lambda v: v is None or _is_int(v), "a whole number"),
-        ("total", lambda v: v is None or _is_int(v), "a whole number"),
-        ("timings", lambda v: v is None or isinstance(v, dict), "an object"),
-        ("artifacts", lambda v: v is None or isinstance(v, list), "a list"),
-        ("seed", lambda v: v is None or _is_int(v), "a whole number"),
-    )
-    for key, ok, expected in checks:
+    for key, ok, expected in _EPISODE_CHECKS:
         if key in r and not ok(r[key]):
             return f"{key} must be {expected}"
     if "status" not in r:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 
 from colbench.humans.base import Turn
+from colbench.humans.llm import LLMCodeHuman
 from colbench.llm.base import ChatClient, RequestRefused
 from colbench.render import PageSnapshot
 from colbench.tasks import Task
@@ -43,9 +44,11 @@ def human_request(template: str, task: Task, dialogue: list[Turn]) -> list[dict[
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 
-class SweetRLCodeHuman:
+class SweetRLCodeHuman(LLMCodeHuman):
+    """The original's human over the same chat client (and its aclose) as ours."""
+
     def __init__(self, client: ChatClient, template: str):
-        self.client = client
+        super().__init__(client)
         self.template = template
         self.name = f"sweet_rl-human:{client.name}"
 
@@ -59,11 +62,6 @@ class SweetRLCodeHuman:
             if exc.status == 400:
                 return NO_RESPONSE
             raise
-
-    async def aclose(self) -> None:
-        close = getattr(self.client, "aclose", None)
-        if close is not None:
-            await close()
 
 
 # The original's fixed texts around the two images of a frontend request.

@@ -625,7 +625,6 @@ class Runner:
         self.spawn_pending = False
         self._proc_fds: list[int] = []
         self._ns_pids: dict[int, int] = {}  # our pid of a zygote's child -> the zygote's
-        self._zygote_state = b"?"
         try:  # the zygote's children have our pids unless it is in a PID namespace of its own
             self._same_pids = os.readlink(f"/proc/{self.zygote_pid}/ns/pid") == os.readlink("/proc/self/ns/pid")
         except OSError:
@@ -681,7 +680,6 @@ class Runner:
             # runner is not trusted with another.
             self.broken = True
             self._fill(results, f"sandbox runner error ({type(exc).__name__})")
-        # _tampered() reads the zygote's state that _zygote_stopped() looks at.
         dirty = not self._clean_after_job() or self.broken or self._tampered() or self._zygote_stopped()
         self.retired = dirty
         if retry is not None:
@@ -708,12 +706,11 @@ class Runner:
             return False
 
     def _zygote_stopped(self) -> bool:
-        """Whether the zygote was stopped (SIGSTOP from an answer: same uid) or gone, as the
-        last fingerprint read it (handle() reads one just before asking), or has a stop
-        signal pending: one sent just before the answer's processes were killed may not
-        have taken effect yet, and a zygote found "sleeping" would then stop under the next
-        job, which would wait for it in vain."""
-        return self._zygote_state not in (b"S", b"R", b"D") or _stop_pending(self.zygote_pid)
+        """Whether the zygote was stopped (SIGSTOP from an answer: same uid), is gone, or has
+        a stop signal pending: one sent just before the answer's processes were killed may
+        not have taken effect yet, and a zygote found "sleeping" would then stop under the
+        next job, which would wait for it in vain."""
+        return _stop_pending(self.zygote_pid)
 
     def _request_child(self) -> None:
         try:
@@ -787,7 +784,6 @@ class Runner:
                 stat = os.pread(stat_fd, 4096, 0)
                 fields = stat[stat.rindex(b")") + 2:].split()
                 out.append((limits, fields[15], fields[16]))  # priority, nice
-                self._zygote_state = fields[0]  # the zygote's is read last
             except (OSError, ValueError, IndexError):
                 out.append(None)
         return tuple(out)
@@ -1159,8 +1155,8 @@ def _stop_pending(pid: int) -> bool:
 def _running(pid: int, start: bytes | None) -> bool:
     """Whether the process `pid` that started at `start` has yet to end (a zombie has ended;
     a process with another start time is another process)."""
-    fields = _stat_fields(pid)
-    return bool(fields) and len(fields) > 19 and fields[19] == start and fields[0] not in (b"Z", b"X")
+    fields = _stat_fields(pid)  # one read: state and start time of the same process
+    return bool(fields) and fields[0] not in (b"Z", b"X") and fields[19:20] == [start]
 
 
 def _start_time(pid: int) -> bytes | None:
@@ -1174,12 +1170,8 @@ def _state(pid: int) -> str:
 
 
 def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-    except OSError:
-        return False
-    return stat[stat.rindex(b")") + 2:stat.rindex(b")") + 3] not in (b"Z", b"X")
+    fields = _stat_fields(pid)
+    return bool(fields) and fields[0] not in (b"Z", b"X")
 
 
 def _kill_quietly(pid: int) -> None:
