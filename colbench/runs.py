@@ -25,6 +25,7 @@ import pandas as pd
 
 from colbench.errors import ColbenchError
 from colbench.jsonl import json_line, read_appended, write_json_atomic
+from colbench.protocol import PROTOCOLS
 
 RUN_FILE = "run.json"
 EPISODES_FILE = "episodes.jsonl"
@@ -54,6 +55,7 @@ _CONFIG_CHECKS: tuple[tuple[str, Any, str], ...] = (
     ("agent", lambda v: isinstance(v, str), "a string"),
     ("human", lambda v: isinstance(v, str), "a string"),
     ("compat", lambda v: isinstance(v, str), "a string or null"),
+    ("protocol", lambda v: v in PROTOCOLS, '"sweet_rl" or "colbench"'),
     ("agent_model", lambda v: isinstance(v, dict), "an object or null"),
     ("human_model", lambda v: isinstance(v, dict), "an object or null"),
 )
