@@ -153,17 +153,24 @@ _SETTLE_JS = """
 """
 
 # Run once the page has loaded, before anything is measured or shot. Autofocus is applied at
-# a rendering update whose time varies: focusing every candidate now ends autofocus for the
-# document, and then nothing is left focused. SMIL time is pinned at 0 (the image policy
+# a rendering update whose time varies: the attribute is taken off every candidate, which
+# cancels an autofocus still pending, and whatever holds focus is blurred. Chromium can still
+# focus the element later, even during the screenshot (seen on fresh pages under load), so
+# _FOCUS_MOVED_JS is asked after each shot. SMIL time is pinned at 0 (the image policy
 # already stops it), media paused, and the page scrolled to its top.
 _FREEZE_JS = """
 () => {
-  for (const el of document.querySelectorAll('[autofocus]')) { try { el.focus({preventScroll: true}); } catch (e) {} }
+  for (const el of document.querySelectorAll('[autofocus]')) el.removeAttribute('autofocus');
   if (document.activeElement && document.activeElement !== document.body) document.activeElement.blur();
   for (const svg of document.querySelectorAll('svg')) { try { svg.pauseAnimations(); svg.setCurrentTime(0); } catch (e) {} }
   for (const media of document.querySelectorAll('video, audio')) { try { media.pause(); } catch (e) {} }
   window.scrollTo(0, 0);
 }
+"""
+# After a shot: whether anything took focus or scrolled the page since the freeze (then the
+# freeze is applied again, and the page shot again).
+_FOCUS_MOVED_JS = """
+() => (document.activeElement !== null && document.activeElement !== document.body) || scrollX !== 0 || scrollY !== 0
 """
 _FREEZE_AND_SETTLE_JS = f"() => {{ ({_FREEZE_JS.strip()})(); return ({_SETTLE_JS.strip()})(); }}"
 
@@ -439,18 +446,28 @@ class Renderer:
             # beyond-the-viewport capture is not deterministic with fixed elements.
             await page.set_viewport_size({"width": w, "height": shot_h})
             await page.evaluate(_SETTLE_JS)  # lays the page out again at the new size
+        png = await self._shoot(page, until_stable=shot_h != h)
+        for _ in range(2):
+            if not await page.evaluate(_FOCUS_MOVED_JS):
+                break
+            await page.evaluate(_FREEZE_JS)
+            png = await self._shoot(page, until_stable=shot_h != h)
+        elements = [PageElement(**e) for e in await page.evaluate(_ELEMENTS_JS, self.max_elements)] \
+            if with_elements else []
+        return PageSnapshot(png=png, width=w, height=shot_h, page_height=page_height, elements=elements,
+                            blocked=blocked)
+
+    @staticmethod
+    async def _shoot(page: Any, until_stable: bool) -> bytes:
         png = await page.screenshot(animations="disabled", caret="hide")
-        if shot_h != h:
+        if until_stable:
             # Shoot until two shots agree: the resized page may still be painting.
             for _ in range(3):
                 again = await page.screenshot(animations="disabled", caret="hide")
                 if again == png:
                     break
                 png = again
-        elements = [PageElement(**e) for e in await page.evaluate(_ELEMENTS_JS, self.max_elements)] \
-            if with_elements else []
-        return PageSnapshot(png=png, width=w, height=shot_h, page_height=page_height, elements=elements,
-                            blocked=blocked)
+        return png
 
     async def _route(self, slot: _Slot, route: Any) -> None:
         try:
