@@ -258,7 +258,7 @@ async def run_ours(limit: int, samples: int, base_url: str, capacity: int, concu
                    server: FakeOpenAI, latency: Latency, workdir: Path) -> Result:
     cfg = EvalConfig(agent=f"openai:{AGENT_MODEL}", human=f"openai:{HUMAN_MODEL}", split="backend",
                      tasks="bundled", out=str(workdir / "run"), limit=limit, samples=samples,
-                     concurrency=concurrency, seed=RUN_SEED, sandbox="process",
+                     concurrency=concurrency, seed=RUN_SEED, sandbox="process", protocol="colbench",
                      agent_base_url=base_url, human_base_url=base_url)
     taskset = load_tasks(cfg.tasks, cfg.split)
     agent = resolve_agent(cfg.agent, base_url=cfg.agent_base_url)

@@ -11,6 +11,7 @@ from typing import Any, Sequence
 
 from colbench import __version__
 from colbench.errors import ColbenchError
+from colbench.protocol import DEFAULT_PROTOCOL, PROTOCOLS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -130,9 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=int, default=0, help="run seed (per-episode seeds derive from it)")
     e.add_argument("--sandbox", choices=["docker", "process"], default="docker")
     e.add_argument("--compat", choices=["sweet_rl"], help="score with the original research checker")
-    e.add_argument("--protocol", choices=["sweet_rl", "colbench"], default="colbench",
-                   help="sweet_rl: the original ColBench's prompts (read from $COLBENCH_DATA_DIR/prompts, "
-                        "verified), sampling, answer and checker, backend split; colbench (default): our own")
+    e.add_argument("--protocol", choices=list(PROTOCOLS), default=DEFAULT_PROTOCOL,
+                   help="sweet_rl (default): the original ColBench's prompts (read from $COLBENCH_DATA_DIR/prompts, "
+                        "verified; `colbench tasks download` fetches them), sampling, answers, checker and page "
+                        "rules, numbers comparable with the paper; colbench: our own wording, no official files")
     for who in ("agent", "human"):
         e.add_argument(f"--{who}-temperature", type=_non_negative_float,
                        help=f"the {who} model's sampling temperature (default: the protocol's or its definition's)")
@@ -257,8 +259,11 @@ def build_parser() -> argparse.ArgumentParser:
     tsh.add_argument("--tasks", default="bundled", help="bundled | colbench | PATH (default bundled)")
     tsh.add_argument("--split", choices=["backend", "frontend"], default="backend")
     tsh.set_defaults(func=cmd_tasks_show)
-    td = ts.add_parser("download", help="fetch the official ColBench files (online): prompts and backend tasks")
+    td = ts.add_parser("download", help="fetch the official ColBench files (online): the original prompts, the "
+                       "backend tasks, the frontend tasks (built from WebSight v0.2) and the photo they show")
     td.add_argument("--dest", help="where to put them (default: $COLBENCH_DATA_DIR or ~/.cache/colbench/data)")
+    td.add_argument("--split", choices=["backend", "frontend"],
+                    help="only the tasks of one split (default: both; the prompt files always)")
     td.add_argument("--offline-data", action="store_true",
                     help="also the released 15k offline trajectories (436 MB)")
     td.set_defaults(func=cmd_tasks_download)
@@ -557,9 +562,9 @@ def cmd_tasks_download(args: argparse.Namespace) -> int:
 
     from colbench.download import download_official
 
-    files = download_official(Path(args.dest) if args.dest else None, offline_data=args.offline_data)
-    print(f"{len(files)} official files in place; the frontend test set is not downloadable yet "
-          "(the original builds it from WebSight v0.2)")
+    splits = (args.split,) if args.split else ("backend", "frontend")
+    files = download_official(Path(args.dest) if args.dest else None, splits=splits, offline_data=args.offline_data)
+    print(f"{len(files)} official files in place")
     return 0
 
 

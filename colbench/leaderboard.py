@@ -35,11 +35,12 @@ from colbench.jsonl import check_writable, write_json_atomic, write_text_atomic
 from colbench.protocol import run_protocol
 from colbench.runs import SUMMARY_FILE, RunDir
 from colbench.scoring.metrics import TaskTotals, summarize, task_metrics, task_order, win_rate
-from colbench.tasks import OFFICIAL_FILES, OFFICIAL_LIMITS, SPLITS, TaskSet, data_dir, load_tasks
+from colbench.tasks import (OFFICIAL_CONTENT_SHA256, OFFICIAL_FILES, OFFICIAL_LIMITS, SPLITS, TaskSet, data_dir,
+                            is_official, load_tasks)
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: tasks.content_sha256, the official set identified by content
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$"
 SUBMISSIONS = "submissions"
 REPORTED_FILE = "reported.json"
@@ -94,8 +95,12 @@ SUBMISSION_SCHEMA: dict[str, Any] = {
         "agent": _PARTICIPANT,
         "human": _PARTICIPANT,
         "tasks": {
-            "type": "object", "required": ["source", "sha256", "count"], "additionalProperties": False,
-            "properties": {"source": {"type": "string"}, "sha256": _SHA256,
+            "type": "object", "required": ["source", "sha256", "content_sha256", "count"],
+            "additionalProperties": False,
+            "properties": {"source": {"type": "string"},
+                           "sha256": {**_SHA256, "description": "the run's task file, byte for byte"},
+                           "content_sha256": {**_SHA256, "description": "its first `count` tasks by content "
+                                              "(compact sorted-key JSON of their task fields, one per line)"},
                            "count": {"type": "integer", "minimum": 1}},
         },
         "harness": {
@@ -227,9 +232,24 @@ def describe_participant(spec: str, name: str | None, model: dict[str, Any] | No
             "model": model.get("model") or model.get("path"), "sampling": sampling}
 
 
-def official_tasks(split: str) -> TaskSet:
-    """The official test set of a split from the local copy ($COLBENCH_DATA_DIR)."""
-    return load_tasks("colbench", split)
+def official_ids_of_run(config: dict[str, Any], split: str, where: str) -> list[str]:
+    """The task ids of the official test set a run was run on. The run's task file (its
+    sha256 is in run.json) is identified by content: any copy of the official set counts,
+    under any name and formatting, the first OFFICIAL_LIMITS tasks of a longer file too."""
+    limit = OFFICIAL_LIMITS[split]
+    path = Path(str(config.get("tasks_path") or ""))
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        raise SubmissionError(f"{where} was run on the task file {path}, which cannot be read any more, so its "
+                              "task set cannot be identified; put it back, or evaluate again with --tasks colbench")
+    if hashlib.sha256(raw).hexdigest() != config["tasks_sha256"]:
+        raise SubmissionError(f"the task file {path} has changed since {where} was run on it (its sha256 is "
+                              "not the one run.json records); evaluate again with --tasks colbench to submit")
+    if not is_official(path, split):
+        raise SubmissionError(f"{where} was run on {path}, which is not the official ColBench {split} test set "
+                              f"(its first {limit} tasks hash differently); evaluate with --tasks colbench to submit")
+    return [t.task_id for t in load_tasks(path, split).tasks[:limit]]
 
 
 def make_submission(run_dir: str | Path, *, name: str | None = None) -> dict[str, Any]:
@@ -246,12 +266,7 @@ def make_submission(run_dir: str | Path, *, name: str | None = None) -> dict[str
         raise SubmissionError(f"{where}/run.json does not record its task file's sha256, so the task set "
                               "cannot be checked")
     check_comparable(run_protocol(config), str(config.get("human")), where)
-    official = official_tasks(split)
-    if config["tasks_sha256"] != official.sha256:
-        raise SubmissionError(
-            f"{where} was run on a task file with sha256 {config['tasks_sha256'][:12]}..., not the official "
-            f"ColBench {split} test set ({official.path}, sha256 {official.sha256[:12]}...); evaluate with "
-            "--tasks colbench to submit")
+    ids = official_ids_of_run(config, split, where)
     samples = int(config.get("samples") or 1)
     latest = run.latest()
     errors = [r for r in latest.values() if r.get("status") != "ok"]
@@ -261,7 +276,6 @@ def make_submission(run_dir: str | Path, *, name: str | None = None) -> dict[str
             f"{where} has {len(errors)} episode(s) that ended in an error (first: task {first['task_id']} sample "
             f"{first['sample']}: {str(first.get('error'))[:120]}); finish them with `colbench eval ... --resume "
             f"--out {where}` before submitting")
-    ids = [t.task_id for t in official.tasks]
     missing = [(t, s) for t in ids for s in range(samples) if (t, s) not in latest]
     if missing:
         tasks_missing = sorted({t for t, _ in missing}, key=task_order)
@@ -300,7 +314,8 @@ def make_submission(run_dir: str | Path, *, name: str | None = None) -> dict[str
         "split": split,
         "agent": describe_participant(str(config.get("agent")), config.get("agent_name"), config.get("agent_model")),
         "human": describe_participant(str(config.get("human")), config.get("human_name"), config.get("human_model")),
-        "tasks": {"source": str(config.get("tasks")), "sha256": official.sha256, "count": len(ids)},
+        "tasks": {"source": str(config.get("tasks")), "sha256": config["tasks_sha256"],
+                  "content_sha256": OFFICIAL_CONTENT_SHA256[split], "count": len(ids)},
         "harness": {"version": str(config.get("harness_version") or "unknown"), "compat": config.get("compat"),
                     "protocol": config.get("protocol"),
                     "sandbox": config.get("sandbox") if split == "backend" else None,
@@ -418,17 +433,15 @@ def validate_submission(sub: Any, *, where: str = "the submission") -> None:
 
 
 def check_official(sub: dict[str, Any], official: TaskSet | None, where: str) -> None:
-    """The submission's tasks are the official set: against the local copy when there is one,
-    else by count (the sha256 is then compared across submissions of the split)."""
-    split = sub["split"]
+    """The submission's tasks are the official set: by content hash and count, and against
+    the task ids of the local copy when there is one."""
+    split, tasks = sub["split"], sub["tasks"]
+    if tasks["content_sha256"] != OFFICIAL_CONTENT_SHA256[split] or tasks["count"] != OFFICIAL_LIMITS[split]:
+        raise SubmissionError(f"{where} was not run on the official {split} test set (content sha256 "
+                              f"{tasks['content_sha256'][:12]}..., {tasks['count']} tasks; the official set is "
+                              f"{OFFICIAL_CONTENT_SHA256[split][:12]}..., {OFFICIAL_LIMITS[split]} tasks)")
     if official is None:
-        if sub["tasks"]["count"] != OFFICIAL_LIMITS[split]:
-            raise SubmissionError(f"{where} covers {sub['tasks']['count']} tasks, not the {OFFICIAL_LIMITS[split]} "
-                                  f"of the official {split} test set")
         return
-    if sub["tasks"]["sha256"] != official.sha256:
-        raise SubmissionError(f"{where} was run on a task file with sha256 {sub['tasks']['sha256'][:12]}..., not the "
-                              f"official {split} test set ({official.path}, sha256 {official.sha256[:12]}...)")
     ids = {t.task_id for t in official.tasks}
     if set(sub["per_task"]) != ids:
         missing = len(ids - set(sub["per_task"]))
@@ -586,7 +599,8 @@ def build_leaderboard(root: str | Path = "leaderboard") -> BuildResult:
     sub_dir = root / SUBMISSIONS
     officials: dict[str, TaskSet | None] = {}
     for split in SPLITS:
-        officials[split] = load_tasks("colbench", split) if (data_dir() / OFFICIAL_FILES[split]).is_file() else None
+        local = data_dir() / OFFICIAL_FILES[split]
+        officials[split] = load_tasks("colbench", split) if is_official(local, split) else None
     for path in sorted(sub_dir.glob("*.json")) if sub_dir.is_dir() else []:
         sub = load_submission(path)
         where = f"submission {path}"
@@ -594,14 +608,9 @@ def build_leaderboard(root: str | Path = "leaderboard") -> BuildResult:
             raise SubmissionError(f"{where} is named {sub['name']!r}; its file must be {sub['name']}.json")
         check_official(sub, officials[sub["split"]], where)
         subs.append(sub)
-    for split in SPLITS:  # without a local official copy, all entries of a split must share one task file
-        hashes = {s["tasks"]["sha256"] for s in subs if s["split"] == split}
-        if len(hashes) > 1:
-            raise SubmissionError(f"the {split} submissions were run on {len(hashes)} different task files; "
-                                  "only the official test set can be ranked")
     reported = load_reported(root)
     tables = leaderboard_tables(subs, reported)
-    hashes = {split: next((s["tasks"]["sha256"] for s in subs if s["split"] == split), None) for split in SPLITS}
+    hashes: dict[str, str | None] = dict(OFFICIAL_CONTENT_SHA256)
     readme = root / "README.md"
     write_text_atomic(readme, render_markdown(tables, reported, hashes))
     site = root / "site" / "index.html"
@@ -658,7 +667,7 @@ def render_markdown(tables: dict[str, pd.DataFrame], reported: dict[str, Any], h
         lines += [f"## {SPLIT_TITLES[split]}", ""]
         sha = hashes.get(split)
         lines += [f"Official test set: the first {OFFICIAL_LIMITS[split]} tasks of the published {split} test file"
-                  + (f" (sha256 `{sha[:16]}...`)." if sha else "."), ""]
+                  + (f" (content sha256 `{sha[:16]}...`)." if sha else "."), ""]
         if split == "frontend":
             lines += ["Win rate: per task 1 if the entry's page is more similar to the reference than GPT-4o's, 0.5 "
                       "on a tie, 0 otherwise (against the reproduced GPT-4o entry).", ""]
@@ -848,7 +857,7 @@ def render_site(tables: dict[str, pd.DataFrame], reported: dict[str, Any], hashe
         panels.append(
             f'<section role="tabpanel" id="panel-{split}" aria-labelledby="tab-{split}"{"" if i == 0 else " hidden"}>'
             f'<p class="note">Official test set: the first {OFFICIAL_LIMITS[split]} tasks of the published {split} '
-            f'test file{f" (sha256 {_e(sha[:16])}...)" if sha else ""}. Click a column header to sort.</p>{extra}'
+            f'test file{f" (content sha256 {_e(sha[:16])}...)" if sha else ""}. Click a column header to sort.</p>{extra}'
             f'<h2>{_e(chart_col.label)}</h2>{render_chart(frame, chart_col)}{_table_html(split, frame)}</section>')
     source = reported.get("source")
     foot = (f'<p class="note">Rows marked <span class="badge rep">{REPORTED_LABEL}</span> carry the numbers published '

@@ -29,6 +29,8 @@ HUMAN_REPLY_LIMIT = {"backend": 400, "frontend": 1000}
 OUTPUT_MARK = "OUTPUT:"
 ANSWER_MARK = "I WANT TO ANSWER:"
 PROTOCOLS = ("sweet_rl", "colbench")
+# The original's, so that numbers mean what the paper's mean; colbench needs no official files.
+DEFAULT_PROTOCOL = "sweet_rl"
 # The original's sampling (sweet_rl 38daf2a: the agent's in models/vllm_agent.py with the
 # run script's default temperature, the human's in environments/human_interaction_env.py).
 SWEET_RL_VIEWPORT = (1366, 768)  # the original's Firefox headless default window
@@ -76,6 +78,8 @@ _UNSPLASH_RANDOM = re.compile(r"https://source\.unsplash\.com/random/(\d+)x(\d+)
 _PICSUM_SIZED = re.compile(r"https://picsum\.photos/(\d+)/(\d+)")
 _SWEET_RL_PAGES = (re.compile(r"<html.*?>.*?</html>", re.DOTALL), re.compile(r"<body.*?>.*?</body>", re.DOTALL))
 SWEET_RL_PHOTO_ID = 48
+# Where `colbench tasks download` puts that photo, under the data directory.
+SWEET_RL_PHOTO_FILE = f"photos/picsum-{SWEET_RL_PHOTO_ID}.jpg"
 
 
 def sweet_rl_photo_urls(text: str) -> str:

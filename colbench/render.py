@@ -7,7 +7,9 @@ window.open cannot stall a render.
 
 Offline (the default), nothing leaves the browser. Playwright's routing serves the Tailwind
 2.2.19 stylesheet from a local copy installed by the set-up and `picsum.photos` images from
-a deterministic local placeholder of the requested size, and refuses every other request.
+a local copy of the photo where one is given (the photo --protocol sweet_rl shows, which
+`colbench tasks download` fetches), else from a deterministic placeholder of the requested
+size, and refuses every other request.
 Routing does not see everything a page can ask for (a `<link rel=prefetch>`, speculative
 connections), so every context also goes through a loopback proxy of ours that forwards
 nothing, loopback included, and host names are never resolved. Each slot has its own proxy,
@@ -145,6 +147,21 @@ def placeholder_png(width: int, height: int) -> bytes:
     return _placeholders[key]
 
 
+@functools.lru_cache(maxsize=64)
+def photo_jpeg(path: str, width: int, height: int) -> bytes:
+    """A photo served as picsum serves it at a size: scaled to cover width x height, then
+    cropped at the centre, as a JPEG."""
+    from PIL import Image, ImageOps
+
+    width, height = max(1, min(width, 5000)), max(1, min(height, 5000))
+    with Image.open(path) as img:
+        img.draft("RGB", (width, height))  # JPEG: decode at the smallest scale that still covers
+        fitted = ImageOps.fit(img.convert("RGB"), (width, height), method=Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    fitted.save(buf, format="JPEG", quality=90)
+    return buf.getvalue()
+
+
 # "load" does not mean painted: wait until images are decoded and fonts ready, or the
 # screenshot may catch them half-drawn. Returns the page's height (it lays the page out).
 _SETTLE_JS = """
@@ -259,8 +276,10 @@ class Renderer:
     """Renders HTML pages concurrently in one Chromium. Use as an async context manager."""
 
     def __init__(self, *, pages: int = 4, allow_network: bool = False, timeout_s: float = 15.0,
-                 viewport: tuple[int, int] = VIEWPORT, max_height: int = MAX_HEIGHT, max_elements: int = 2000):
+                 viewport: tuple[int, int] = VIEWPORT, max_height: int = MAX_HEIGHT, max_elements: int = 2000,
+                 photos: dict[int, Path] | None = None):
         self.pages = pages
+        self.photos = dict(photos or {})  # picsum id -> a local copy of that photo
         self.allow_network = allow_network
         self.timeout_s = timeout_s
         self.viewport = viewport
@@ -486,8 +505,13 @@ class Renderer:
         if m:
             width = int(m.group(2))
             height = int(m.group(3) or m.group(2))
-            await route.fulfill(status=200, content_type="image/png", body=placeholder_png(width, height),
-                                headers=_CACHEABLE)
+            photo = self.photos.get(int(m.group(1))) if m.group(1) else None
+            if photo is not None:
+                body = await asyncio.to_thread(photo_jpeg, str(photo), width, height)
+                await route.fulfill(status=200, content_type="image/jpeg", body=body, headers=_CACHEABLE)
+            else:
+                await route.fulfill(status=200, content_type="image/png", body=placeholder_png(width, height),
+                                    headers=_CACHEABLE)
             return
         if url.startswith("data:"):
             await route.continue_()

@@ -21,7 +21,8 @@ from colbench.agents import Agent
 from colbench.episode import Episode, run_episode
 from colbench.errors import ColbenchError
 from colbench.humans.base import Human
-from colbench.protocol import PROTOCOLS, SWEET_RL_SAMPLING, SWEET_RL_VIEWPORT, DialogueRules, dialogue_rules
+from colbench.protocol import (DEFAULT_PROTOCOL, PROTOCOLS, SWEET_RL_PHOTO_FILE, SWEET_RL_PHOTO_ID,
+                               SWEET_RL_SAMPLING, SWEET_RL_VIEWPORT, DialogueRules, dialogue_rules)
 from colbench.jsonl import write_json_atomic
 from colbench.runs import SUMMARY_FILE, EpisodeWriter, RunDir
 from colbench.sandbox import open_sandbox
@@ -29,7 +30,7 @@ from colbench.sandbox.runner import HASH_SEED
 from colbench.scoring.backend import BackendScorer
 from colbench.scoring.metrics import summarize, win_rate
 from colbench.scoring.refcache import ReferenceCache
-from colbench.tasks import Task, TaskSet
+from colbench.tasks import Task, TaskSet, data_dir
 
 # Settings that must match for --resume to continue a run rather than mix two.
 RESUME_KEYS = ("agent", "human", "split", "protocol", "tasks_sha256", "samples", "seed", "compat")
@@ -50,7 +51,9 @@ class EvalConfig:
     seed: int = 0
     sandbox: str = "docker"
     compat: str | None = None
-    protocol: str = "colbench"  # sweet_rl: the original ColBench's (colbench.protocol)
+    # sweet_rl: the original ColBench's (colbench.protocol), needs the original prompt files;
+    # colbench: our own wording, for runs without them.
+    protocol: str = DEFAULT_PROTOCOL
     # Sampling set by the user; otherwise the protocol's (sweet_rl) or the model definition's.
     agent_temperature: float | None = None
     agent_max_tokens: int | None = None
@@ -81,9 +84,11 @@ def run_config(cfg: EvalConfig, taskset: TaskSet, agent: Agent, human: Human,
 
         out["viewport"] = list(render_settings(cfg).get("viewport", VIEWPORT))
         if cfg.protocol == "sweet_rl":
-            # The original showed a real photo (picsum id 48) for every picture; offline,
-            # the renderer draws its deterministic placeholder of the same size instead.
-            out["picsum_photo"] = "placeholder"
+            # The original showed a real photo (picsum id 48) for every picture; without a
+            # local copy, the renderer draws its deterministic placeholder of the same size.
+            photo = render_settings(cfg).get("photos", {}).get(SWEET_RL_PHOTO_ID)
+            out["picsum_photo"] = (f"picsum id {SWEET_RL_PHOTO_ID}, sha256 {hashlib.sha256(photo.read_bytes()).hexdigest()}" if photo is not None
+                                   else "placeholder")
     out.update({
         "tasks_path": str(taskset.path), "tasks_sha256": taskset.sha256, "harness_version": __version__,
         "agent_name": getattr(agent, "name", cfg.agent), "human_name": getattr(human, "name", cfg.human),
@@ -122,8 +127,13 @@ def protocol_rules(cfg: EvalConfig) -> DialogueRules:
 
 def render_settings(cfg: EvalConfig) -> dict[str, Any]:
     """Renderer settings of the protocol: the original rendered at Firefox's headless
-    default width (1366); ours at 1280."""
-    return {"viewport": SWEET_RL_VIEWPORT} if cfg.protocol == "sweet_rl" else {}
+    default width (1366), and showed one real photo (picsum id 48) for every picture, served
+    from the data directory where `colbench tasks download` put it; ours at 1280, with
+    placeholders."""
+    if cfg.protocol != "sweet_rl":
+        return {}
+    photo = data_dir() / SWEET_RL_PHOTO_FILE
+    return {"viewport": SWEET_RL_VIEWPORT, **({"photos": {SWEET_RL_PHOTO_ID: photo}} if photo.is_file() else {})}
 
 
 def set_sampling(client: Any, temperature: float | None, max_tokens: int | None) -> None:

@@ -232,7 +232,14 @@ class RunDir:
 
     def frame(self) -> pd.DataFrame:
         """The run as a DataFrame: one row per episode (its latest record)."""
-        rows = list(self.latest().values())
+        return record_frame(list(self.latest().values()))
+
+
+def record_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """A DataFrame of records whose texts hold whatever a model wrote, lone surrogates
+    included: strings are kept in Python storage (the pyarrow storage pandas picks when
+    pyarrow is installed refuses them)."""
+    with pd.option_context("mode.string_storage", "python"):
         return pd.DataFrame(rows)
 
 

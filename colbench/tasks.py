@@ -15,13 +15,20 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from colbench.errors import TaskFormatError
+from colbench.errors import ColbenchError, TaskFormatError
 from colbench.jsonl import parse_object, read_lines
 
 SPLITS = ("backend", "frontend")
 # Official test sets: the first N lines of the published files (as in the paper).
 OFFICIAL_LIMITS = {"backend": 1000, "frontend": 500}
 OFFICIAL_FILES = {"backend": "backend_test.jsonl", "frontend": "frontend_test.jsonl"}
+# Official test sets are identified by content (content_sha256 over their first
+# OFFICIAL_LIMITS tasks): a copy under another name, with other formatting or with more lines
+# after them, is still the official set.
+OFFICIAL_CONTENT_SHA256 = {
+    "backend": "9287c46c78ab02ddf2640e001d283de76a0c8c9aa2d2622bb1623ca19b48286d",
+    "frontend": "2ccc54069022a37aeae125b818d4d24eebc20f365c00c14a50e5be634f739f24",
+}
 
 
 @dataclass(frozen=True)
@@ -160,3 +167,11 @@ def parse_task_line(line: str, index: int, where: str, split: str | None = None)
             tests[name] = call
     return Task(task_id=str(task_id), split=line_split, problem_description=obj["problem_description"],
                 ground_truth=obj["ground_truth"], hidden_information=hidden, test_cases=tests)
+
+
+def is_official(path: str | os.PathLike, split: str) -> bool:
+    """Whether the task file's first tasks are the official ColBench test set of `split`."""
+    try:
+        return content_sha256(path, OFFICIAL_LIMITS[split]) == OFFICIAL_CONTENT_SHA256[split]
+    except (ColbenchError, OSError):
+        return False

@@ -3,6 +3,7 @@
 # `reference` (upper bound), `naive` (lower bound) and the example third-party adapter;
 # the human: the offline deterministic one. Answers are scored in the Docker sandbox.
 # Re-running continues the same run directories (--resume), so it is instant when done.
+# --protocol colbench: our own wording, which needs none of the official files (offline).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${COLBENCH_DEMO_DIR:-runs/demo}
@@ -11,7 +12,7 @@ for agent in "${agents[@]}"; do
   dir="$out/$agent"
   resume=()
   [ -f "$dir/run.json" ] && resume=(--resume)
-  .venv/bin/colbench eval --agent "$agent" --human offline --split backend --tasks bundled \
+  .venv/bin/colbench eval --agent "$agent" --human offline --split backend --tasks bundled --protocol colbench \
     --out "$dir" "${resume[@]}" > /dev/null
 done
 .venv/bin/python - "$out" "${agents[@]}" <<'PY'

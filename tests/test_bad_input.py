@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-from test_leaderboard import make_run, write_official
+from test_leaderboard import as_official, make_run, write_official
 
 from colbench.cli import main
 
@@ -67,7 +67,7 @@ def world(tmp_path, monkeypatch) -> World:
     data = tmp_path / "data"
     monkeypatch.setenv("COLBENCH_DATA_DIR", str(data))
     monkeypatch.chdir(tmp_path)
-    official = write_official(data, "backend", n=4)
+    official = as_official(monkeypatch, write_official(data, "backend", n=4), "backend")
     ids = [json.loads(l).get("task_id", str(i)) for i, l in enumerate(official.read_text().splitlines())]
     run = make_run(tmp_path / "good-run", split="backend", tasks_file=official, agent="reference", agent_model=None,
                    scores={t: [1.0, 0.5] for t in ids})
@@ -88,7 +88,7 @@ def score(w: World, *, answers: Path | None = None, out: Path | None = None, tas
 
 
 def resume(w: World, run: Path, *extra):
-    return ["eval", "--agent", "reference", "--human", "offline", "--split", "backend", "--tasks", w.official,
+    return ["eval", "--protocol", "colbench", "--agent", "reference", "--human", "offline", "--split", "backend", "--tasks", w.official,
             "--samples", "2", "--out", run, "--resume", "--sandbox", "process", *extra]
 
 
@@ -187,7 +187,7 @@ CASES: list[tuple[str, Callable[[World], list], str]] = [
     ("leaderboard build: --dir under a file",
      lambda w: ["leaderboard", "build", "--dir", w.file("f", "x") / "board"], "is not a directory"),
     ("eval: --out is a file",
-     lambda w: ["eval", "--agent", "reference", "--human", "offline", "--split", "backend", "--limit", "1",
+     lambda w: ["eval", "--protocol", "colbench", "--agent", "reference", "--human", "offline", "--split", "backend", "--limit", "1",
                 "--out", w.file("f", "x"), "--sandbox", "process"], "is a file, not a run directory"),
     # --- answers, tasks, trajectories, submissions ---
     ("score: answers missing", lambda w: score(w, answers=w.root / "nope.jsonl"), "does not exist"),
@@ -236,10 +236,10 @@ CASES: list[tuple[str, Callable[[World], list], str]] = [
     ("score: --timeout 1e9", lambda w: score(w, extra=["--timeout=1e9"]), "expected at most 3600 seconds"),
     ("score: --timeout nan", lambda w: score(w, extra=["--timeout=nan"]), "expected a positive number"),
     ("eval: --timeout inf",
-     lambda w: ["eval", "--agent", "reference", "--human", "offline", "--split", "backend", "--limit", "1",
+     lambda w: ["eval", "--protocol", "colbench", "--agent", "reference", "--human", "offline", "--split", "backend", "--limit", "1",
                 "--out", w.root / "r", "--sandbox", "process", "--timeout", "inf"], "expected at most 3600 seconds"),
     ("eval: --timeout nan",
-     lambda w: ["eval", "--agent", "reference", "--human", "offline", "--split", "backend", "--limit", "1",
+     lambda w: ["eval", "--protocol", "colbench", "--agent", "reference", "--human", "offline", "--split", "backend", "--limit", "1",
                 "--out", w.root / "r", "--sandbox", "process", "--timeout", "nan"], "expected a positive number"),
     ("train prefs: --min-gap nan", lambda w: ["train", "prefs", w.run, "--out", w.root / "p", "--min-gap", "nan"],
      "expected a finite number"),

@@ -73,7 +73,7 @@ def test_protocol_edge_cases_over_http(tmp_path):
     }
     with FakeOpenAI(by_task(replies)) as server:
         out = tmp_path / "run"
-        proc = run("eval", "--agent", "openai:agent", "--human", "openai:human", "--split", "backend",
+        proc = run("eval", "--protocol", "colbench", "--agent", "openai:agent", "--human", "openai:human", "--split", "backend",
                    "--tasks", tasks, "--out", out, "--sandbox", "process",
                    "--agent-base-url", server.base_url, "--human-base-url", server.base_url)
         sent = [r for r in server.requests if r["model"] == "agent"]
@@ -133,7 +133,7 @@ def test_transient_failures_are_retried_and_persistent_ones_recorded_as_errors(t
                                  max_retries=4, backoff_s=0.05)
         out = tmp_path / "run"
         start = time.monotonic()
-        proc = run("eval", "--agent", agent, "--human", "offline", "--split", "backend", "--tasks", tasks,
+        proc = run("eval", "--protocol", "colbench", "--agent", agent, "--human", "offline", "--split", "backend", "--tasks", tasks,
                    "--out", out, "--sandbox", "process")
         elapsed = time.monotonic() - start
     assert proc.returncode == 0, proc.stderr
@@ -154,7 +154,7 @@ def test_sigkill_mid_run_then_resume_keeps_each_finished_episode_once(tmp_path):
     answer = "I WANT TO ANSWER: def f(x):\n    return x + 1\n"
     with FakeOpenAI(lambda req: answer, latency=lambda req: 0.4) as server:
         out = tmp_path / "run"
-        args = ["eval", "--agent", "openai:agent", "--human", "offline", "--split", "backend", "--tasks", tasks,
+        args = ["eval", "--protocol", "colbench", "--agent", "openai:agent", "--human", "offline", "--split", "backend", "--tasks", tasks,
                 "--out", out, "--sandbox", "process", "--concurrency", "2", "--agent-base-url", server.base_url]
         proc = subprocess.Popen(COLBENCH + [str(a) for a in args], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
@@ -169,7 +169,7 @@ def test_sigkill_mid_run_then_resume_keeps_each_finished_episode_once(tmp_path):
         before = {e["task_id"] for e in episodes(out)}
         assert 4 <= len(before) < len(ids)
         n_requests = len(server.requests)
-        resumed = run("eval", "--agent", "openai:agent", "--human", "offline", "--split", "backend", "--tasks",
+        resumed = run("eval", "--protocol", "colbench", "--agent", "openai:agent", "--human", "offline", "--split", "backend", "--tasks",
                       tasks, "--out", out, "--sandbox", "process", "--concurrency", "2",
                       "--agent-base-url", server.base_url, "--resume")
         asked_after = {r["messages"][1]["content"].split(":")[0].removeprefix("Task ")
@@ -194,7 +194,7 @@ def test_resume_reruns_episodes_that_ended_in_an_infrastructure_error(tmp_path):
     with FakeOpenAI(script) as server:
         agent = write_agent_toml(tmp_path / "agent.toml", server.base_url, "agent", max_retries=1, backoff_s=0.01)
         out = tmp_path / "run"
-        common = ["eval", "--agent", agent, "--human", "offline", "--split", "backend", "--tasks", tasks,
+        common = ["eval", "--protocol", "colbench", "--agent", agent, "--human", "offline", "--split", "backend", "--tasks", tasks,
                   "--out", out, "--sandbox", "process"]
         assert run(*common).returncode == 0
         assert {e["task_id"]: e["status"] for e in episodes(out)} == {"a": "ok", "b": "error"}
@@ -210,7 +210,7 @@ def test_samples_and_seeds(tmp_path):
     tasks = write_tasks(tmp_path / "tasks.jsonl", {"a": PLUS_ONE, "b": PLUS_ONE})
     with FakeOpenAI(lambda req: "I WANT TO ANSWER: def f(x):\n    return x + 1\n") as server:
         out = tmp_path / "run"
-        proc = run("eval", "--agent", "openai:agent", "--human", "offline", "--split", "backend", "--tasks", tasks,
+        proc = run("eval", "--protocol", "colbench", "--agent", "openai:agent", "--human", "offline", "--split", "backend", "--tasks", tasks,
                    "--out", out, "--sandbox", "process", "--samples", "3", "--seed", "7",
                    "--agent-base-url", server.base_url)
         seeds_sent = [r.get("seed") for r in server.requests]
@@ -223,7 +223,7 @@ def test_samples_and_seeds(tmp_path):
 
 def test_reference_agent_in_the_docker_sandbox(tmp_path, docker_sandbox):
     out = tmp_path / "run"
-    proc = run("eval", "--agent", "reference", "--human", "offline", "--split", "backend", "--limit", "5",
+    proc = run("eval", "--protocol", "colbench", "--agent", "reference", "--human", "offline", "--split", "backend", "--limit", "5",
                "--out", out)
     assert proc.returncode == 0, proc.stderr
     eps = episodes(out)
@@ -233,7 +233,7 @@ def test_reference_agent_in_the_docker_sandbox(tmp_path, docker_sandbox):
 
 def test_entry_point_adapter_runs(tmp_path):
     out = tmp_path / "run"
-    proc = run("eval", "--agent", "ask-once-example", "--human", "offline", "--split", "backend", "--limit", "3",
+    proc = run("eval", "--protocol", "colbench", "--agent", "ask-once-example", "--human", "offline", "--split", "backend", "--limit", "3",
                "--out", out, "--sandbox", "process")
     assert proc.returncode == 0, proc.stderr
     eps = episodes(out)
@@ -249,23 +249,23 @@ def assert_one_sentence_error(proc, pattern: str):
 
 
 def test_bad_input_is_one_sentence(tmp_path):
-    assert_one_sentence_error(run("eval", "--agent", "no-such-agent", "--split", "backend", "--human", "offline"),
+    assert_one_sentence_error(run("eval", "--protocol", "colbench", "--agent", "no-such-agent", "--split", "backend", "--human", "offline"),
                               "unknown agent 'no-such-agent'")
     assert_one_sentence_error(
-        run("eval", "--agent", "openai:m", "--split", "backend", "--human", "offline", "--out", tmp_path / "r1",
+        run("eval", "--protocol", "colbench", "--agent", "openai:m", "--split", "backend", "--human", "offline", "--out", tmp_path / "r1",
             "--agent-base-url", "http://127.0.0.1:9/v1"),
         "cannot reach an OpenAI-compatible endpoint at http://127.0.0.1:9/v1")
     bad = tmp_path / "bad.toml"
     bad.write_text('name = "x"\n[model\nkind = "openai"\n')
-    assert_one_sentence_error(run("eval", "--agent", bad, "--split", "backend", "--human", "offline"),
+    assert_one_sentence_error(run("eval", "--protocol", "colbench", "--agent", bad, "--split", "backend", "--human", "offline"),
                               "is not valid TOML")
-    assert_one_sentence_error(run("eval", "--agent", "reference", "--split", "backend", "--human", "offline",
+    assert_one_sentence_error(run("eval", "--protocol", "colbench", "--agent", "reference", "--split", "backend", "--human", "offline",
                                   "--resume"), "--resume needs --out")
 
 
 def test_an_existing_run_is_not_overwritten_and_resume_checks_the_config(tmp_path):
     out = tmp_path / "run"
-    common = ["eval", "--human", "offline", "--split", "backend", "--limit", "2", "--out", out, "--sandbox", "process"]
+    common = ["eval", "--protocol", "colbench", "--human", "offline", "--split", "backend", "--limit", "2", "--out", out, "--sandbox", "process"]
     assert run(*common, "--agent", "reference").returncode == 0
     assert_one_sentence_error(run(*common, "--agent", "reference"), "already holds a run")
     assert_one_sentence_error(run(*common, "--agent", "naive", "--resume"), "cannot resume")
@@ -278,7 +278,7 @@ def test_export_sweet_rl_format(tmp_path):
                "b": ["I WANT TO ANSWER: def f(x):\n    return x\n"]}
     with FakeOpenAI(by_task(replies)) as server:
         out = tmp_path / "run"
-        assert run("eval", "--agent", "openai:agent", "--human", "openai:human", "--split", "backend", "--tasks",
+        assert run("eval", "--protocol", "colbench", "--agent", "openai:agent", "--human", "openai:human", "--split", "backend", "--tasks",
                    tasks, "--out", out, "--sandbox", "process", "--samples", "2",
                    "--agent-base-url", server.base_url, "--human-base-url", server.base_url).returncode == 0
     exported = tmp_path / "traj.jsonl"
@@ -304,7 +304,7 @@ def test_scripted_agent_and_the_llm_humans_prompt(tmp_path):
                                                                "I WANT TO ANSWER: def f(x):\n    return x + 1"]}) + "\n")
     with FakeOpenAI(lambda req: "One, always.") as server:
         out = tmp_path / "run"
-        proc = run("eval", "--agent", f"scripted:{script}", "--human", "openai:human", "--split", "backend",
+        proc = run("eval", "--protocol", "colbench", "--agent", f"scripted:{script}", "--human", "openai:human", "--split", "backend",
                    "--tasks", tasks, "--out", out, "--sandbox", "process", "--human-base-url", server.base_url)
         human_requests = list(server.requests)
     assert proc.returncode == 0, proc.stderr
@@ -327,7 +327,7 @@ def test_a_lone_surrogate_in_a_model_reply_does_not_abort_eval_or_resume(tmp_pat
                       + "\n" + json.dumps({"task_id": "b", "messages": [f"I WANT TO ANSWER: # {odd}\ndef f(x):\n"
                                                                         "    return 2 * x"]}) + "\n")
     out = tmp_path / "run"
-    common = ["eval", "--agent", f"scripted:{script}", "--human", "offline", "--split", "backend", "--tasks", tasks,
+    common = ["eval", "--protocol", "colbench", "--agent", f"scripted:{script}", "--human", "offline", "--split", "backend", "--tasks", tasks,
               "--out", out, "--sandbox", "process"]
     proc = run(*common)
     assert proc.returncode == 0, proc.stderr

@@ -42,7 +42,7 @@ def test_pages_are_rendered_shown_to_the_vlm_human_and_the_last_page_is_the_answ
 
     with FakeOpenAI(script) as server:
         out = tmp_path / "run"
-        proc = run("eval", "--agent", "openai:agent", "--human", "openai:human", "--split", "frontend",
+        proc = run("eval", "--protocol", "colbench", "--agent", "openai:agent", "--human", "openai:human", "--split", "frontend",
                    "--limit", "2", "--out", out, "--clip-model", clip_dir, "--agent-base-url", server.base_url,
                    "--human-base-url", server.base_url)
         human_requests = [r for r in server.requests if r["model"] == "human"]
@@ -65,8 +65,8 @@ def test_pages_are_rendered_shown_to_the_vlm_human_and_the_last_page_is_the_answ
 def test_reference_agent_scores_one_and_win_rate_against_a_baseline(tmp_path, clip_dir):
     common = ["--human", "offline", "--split", "frontend", "--limit", "3", "--clip-model", clip_dir]
     ref, naive = tmp_path / "ref", tmp_path / "naive"
-    assert run("eval", "--agent", "naive", "--out", naive, *common).returncode == 0
-    proc = run("eval", "--agent", "reference", "--out", ref, "--baseline", naive, *common)
+    assert run("eval", "--protocol", "colbench", "--agent", "naive", "--out", naive, *common).returncode == 0
+    proc = run("eval", "--protocol", "colbench", "--agent", "reference", "--out", ref, "--baseline", naive, *common)
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((ref / "summary.json").read_text())
     assert summary["score"]["mean"] == pytest.approx(1.0, abs=1e-5)

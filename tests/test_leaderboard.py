@@ -13,7 +13,7 @@ from colbench.cli import main
 from colbench.leaderboard import SUBMISSION_SCHEMA, SubmissionError, submission_metrics, validate_submission
 from colbench.runs import EpisodeWriter, RunDir
 from colbench.scoring.metrics import summarize
-from colbench.tasks import load_tasks
+from colbench.tasks import OFFICIAL_CONTENT_SHA256, OFFICIAL_LIMITS, content_sha256, load_tasks
 
 REPO = Path(__file__).resolve().parent.parent
 TESTS_PER_TASK = 10
@@ -90,12 +90,20 @@ def assert_one_sentence(code: int, err: str, *fragments: str) -> None:
         assert fragment in lines[0], lines[0]
 
 
+def as_official(monkeypatch, path: Path, split: str) -> Path:
+    """The stand-in is the official set here: its task count and content hash are."""
+    n = sum(1 for line in path.read_text().splitlines() if line.strip())
+    monkeypatch.setitem(OFFICIAL_LIMITS, split, n)
+    monkeypatch.setitem(OFFICIAL_CONTENT_SHA256, split, content_sha256(path, n))
+    return path
+
+
 @pytest.fixture()
 def official(tmp_path, monkeypatch) -> Path:
     data = tmp_path / "data"
     monkeypatch.setenv("COLBENCH_DATA_DIR", str(data))
-    write_official(data, "frontend", n=6)
-    return write_official(data, "backend", n=12)
+    as_official(monkeypatch, write_official(data, "frontend", n=6), "frontend")
+    return as_official(monkeypatch, write_official(data, "backend", n=12), "backend")
 
 
 def backend_scores(official: Path, value=lambda i: (i % 11) / 10) -> dict[str, list[float]]:
@@ -131,7 +139,8 @@ def test_a_complete_official_run_is_submitted_with_scores_and_recomputed_metrics
     assert sub["metrics"]["success"]["mean"] == pytest.approx(1 / 12)  # only task 10 has all tests passing
     lo, hi = sub["metrics"]["score"]["ci95"]
     assert lo < sub["metrics"]["score"]["mean"] < hi
-    assert sub["tasks"] == {"source": "colbench", "sha256": load_tasks("colbench", "backend").sha256, "count": 12}
+    assert sub["tasks"] == {"source": "colbench", "sha256": load_tasks("colbench", "backend").sha256,
+                            "content_sha256": content_sha256(official, 12), "count": 12}
     assert sub["agent"]["model"] == "org/sweet-llama8b" and sub["agent"]["sampling"]["temperature"] == 0.0
     assert "base_url" not in json.dumps(sub["agent"])  # private endpoints stay private
     assert sub["human"]["spec"] == "llama-3.1-70b-instruct" and sub["harness"]["version"] == "0.1.0"
@@ -198,13 +207,25 @@ def test_a_submission_edited_to_another_protocol_or_human_is_refused_at_build(tm
     assert not (board / "README.md").exists()
 
 
-def test_a_run_on_a_changed_task_file_is_refused(tmp_path, official, board, capsys):
+def test_a_run_on_a_task_file_changed_after_the_run_is_refused(tmp_path, official, board, capsys):
     run = make_run(tmp_path / "run", split="backend", tasks_file=official, scores=backend_scores(official))
     lines = official.read_text().splitlines()
     lines[3] = lines[3].replace("x + 3", "x + 4")  # one reference changed after the run
     official.write_text("\n".join(lines) + "\n")
     code, _, err = cli(capsys, "submit", run, "--dir", board)
-    assert_one_sentence(code, err, "not the official ColBench backend test set", "--tasks colbench")
+    assert_one_sentence(code, err, "has changed since", "--tasks colbench")
+
+
+def test_a_run_on_a_task_file_that_is_not_the_official_set_is_refused(tmp_path, official, board, capsys):
+    lines = official.read_text().splitlines()
+    lines[3] = lines[3].replace("x + 3", "x + 4")  # one reference differs
+    other = tmp_path / "mine" / "backend_test.jsonl"
+    other.parent.mkdir()
+    other.write_text("\n".join(lines) + "\n")
+    run = make_run(tmp_path / "run", split="backend", tasks_file=other, scores=backend_scores(other))
+    code, _, err = cli(capsys, "submit", run, "--dir", board)
+    assert_one_sentence(code, err, "not the official ColBench backend test set", "hash differently",
+                        "--tasks colbench")
 
 
 def test_a_run_with_errored_episodes_is_refused(tmp_path, official, board, capsys):
@@ -238,12 +259,25 @@ def test_a_run_that_never_finished_is_refused(tmp_path, official, board, capsys)
     assert_one_sentence(code, err, "no readable summary.json")
 
 
-def test_without_a_local_official_copy_submit_says_where_to_put_it(tmp_path, monkeypatch, board, capsys):
-    tasks = write_official(tmp_path / "elsewhere")
-    run = make_run(tmp_path / "run", split="backend", tasks_file=tasks, scores=backend_scores(tasks))
-    monkeypatch.setenv("COLBENCH_DATA_DIR", str(tmp_path / "empty"))
-    code, _, err = cli(capsys, "submit", run, "--dir", board)
-    assert_one_sentence(code, err, "no local copy of the official ColBench backend test file", "COLBENCH_DATA_DIR")
+def test_the_official_set_is_known_by_content_under_any_name_and_formatting(tmp_path, monkeypatch, board, capsys):
+    official = as_official(monkeypatch, write_official(tmp_path / "published", "backend", n=12), "backend")
+    # A copy elsewhere, reformatted, with task ids and more tasks after the official ones.
+    copy = tmp_path / "elsewhere" / "my_copy.jsonl"
+    copy.parent.mkdir()
+    tasks = [json.loads(line) for line in official.read_text().splitlines()]
+    extra = {**tasks[0], "problem_description": "Not an official task."}
+    copy.write_text("".join(json.dumps({"task_id": f"b{i}", **dict(reversed(list(t.items())))}, indent=1)
+                            .replace("\n", "") + "\n" for i, t in enumerate(tasks + [extra])))
+    ids = [t.task_id for t in load_tasks(copy, "backend").tasks]
+    run = make_run(tmp_path / "run", split="backend", tasks_file=copy, scores={t: [0.5] for t in ids})
+    monkeypatch.setenv("COLBENCH_DATA_DIR", str(tmp_path / "empty"))  # no local official copy needed
+    code, out, err = cli(capsys, "submit", run, "--dir", board)
+    assert code == 0, err
+    sub = json.loads((board / "submissions" / "my-agent-backend.json").read_text())
+    assert sub["tasks"]["count"] == 12 and sorted(sub["per_task"]) == sorted(ids[:12])  # the extra task left out
+    assert sub["tasks"]["content_sha256"] == OFFICIAL_CONTENT_SHA256["backend"]
+    code, _, err = cli(capsys, "leaderboard", "build", "--dir", board)
+    assert code == 0, err
 
 
 # --- leaderboard build -------------------------------------------------------------------
@@ -322,7 +356,7 @@ def test_a_consistent_but_partial_submission_is_refused(tmp_path, official, boar
     sub["metrics"] = submission_metrics(sub["per_task"], "backend", 1)
     path.write_text(json.dumps(sub))
     code, _, err = cli(capsys, "leaderboard", "build", "--dir", board)
-    assert_one_sentence(code, err, "does not score exactly the official backend tasks", "3 missing")
+    assert_one_sentence(code, err, "was not run on the official backend test set", "9 tasks", "12 tasks")
 
 
 def test_a_submission_breaking_the_schema_is_refused(tmp_path, official, board, capsys):

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from test_leaderboard import assert_one_sentence, cli, make_run, write_official
+from test_leaderboard import as_official, assert_one_sentence, cli, make_run, write_official
 
 from colbench.tasks import load_tasks
 
@@ -156,7 +156,7 @@ def test_frontend_has_no_success_metric(tmp_path, capsys):
 def test_the_baseline_can_be_a_leaderboard_submission(tmp_path, monkeypatch, capsys):
     data = tmp_path / "data"
     monkeypatch.setenv("COLBENCH_DATA_DIR", str(data))
-    tasks_file = write_official(data, "backend", n=N_TASKS)
+    tasks_file = as_official(monkeypatch, write_official(data, "backend", n=N_TASKS), "backend")
     ids = [t.task_id for t in load_tasks(tasks_file, "backend").tasks]
     base = baseline_scores()
     b = run_with(tmp_path, tasks_file, ids, "base", base)

@@ -52,7 +52,7 @@ def backend_run(tmp_path_factory) -> Path:
          "test_cases": {f"t{i + 1}": c for i, c in enumerate(calls)}} for t, (ref, calls) in TASKS.items()])
     agent = write_jsonl(d / "agent.jsonl", [{"task_id": t, "messages": m} for t, m in SCRIPTS.items()])
     out = d / "run"
-    proc = run("eval", "--agent", f"scripted:{agent}", "--human", "offline", "--split", "backend",
+    proc = run("eval", "--protocol", "colbench", "--agent", f"scripted:{agent}", "--human", "offline", "--split", "backend",
                "--tasks", tasks, "--out", out, "--sandbox", "process")
     assert proc.returncode == 0, proc.stderr
     return out
@@ -189,7 +189,7 @@ def test_a_partial_run_is_reported_with_its_missing_episodes(backend_run, tmp_pa
 def test_frontend_screenshots_load_from_disk_side_by_side(tmp_path, open_report):
     clip = tiny_clip(tmp_path / "clip")
     out = tmp_path / "run"
-    proc = run("eval", "--agent", "reference", "--human", "offline", "--split", "frontend", "--limit", "1",
+    proc = run("eval", "--protocol", "colbench", "--agent", "reference", "--human", "offline", "--split", "frontend", "--limit", "1",
                "--clip-model", clip, "--out", out)
     assert proc.returncode == 0, proc.stderr
     assert run("report", out).returncode == 0
@@ -228,7 +228,7 @@ def test_several_samples_show_best_of_k_and_pass_at_k(tmp_path, open_report):
         {"task_id": "good", "sample": 1, "messages": wrong},
         {"task_id": "partial", "messages": SCRIPTS["partial"]}])
     out = tmp_path / "run"
-    proc = run("eval", "--agent", f"scripted:{agent}", "--human", "offline", "--split", "backend",
+    proc = run("eval", "--protocol", "colbench", "--agent", f"scripted:{agent}", "--human", "offline", "--split", "backend",
                "--tasks", tasks, "--out", out, "--sandbox", "process", "--samples", "2")
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((out / "summary.json").read_text())

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from fake_openai import FakeOpenAI, Fault
 from test_eval import PLUS_ONE, write_agent_toml, write_tasks
-from test_leaderboard import backend_scores, cli, make_run, write_official
+from test_leaderboard import as_official, backend_scores, cli, make_run, write_official
 
 from colbench.jsonl import write_json_atomic, write_jsonl_atomic, write_text_atomic
 from colbench.runs import EpisodeWriter, RunDir
@@ -100,7 +100,7 @@ def test_a_torn_write_followed_by_more_appends_keeps_the_later_episode(tmp_path)
 
 def test_resume_after_a_bad_line_deletes_no_finished_episode_and_reruns_none(tmp_path):
     out = tmp_path / "run"
-    common = ["eval", "--agent", "reference", "--human", "offline", "--split", "backend", "--limit", "4",
+    common = ["eval", "--protocol", "colbench", "--agent", "reference", "--human", "offline", "--split", "backend", "--limit", "4",
               "--out", out, "--sandbox", "process"]
     assert run(*common).returncode == 0
     path = out / "episodes.jsonl"
@@ -119,7 +119,7 @@ def test_resume_after_a_bad_line_deletes_no_finished_episode_and_reruns_none(tmp
 def test_every_reader_of_a_run_sees_the_episodes_after_a_bad_line(tmp_path, monkeypatch, capsys):
     data = tmp_path / "data"
     monkeypatch.setenv("COLBENCH_DATA_DIR", str(data))
-    official = write_official(data, "backend", n=12)
+    official = as_official(monkeypatch, write_official(data, "backend", n=12), "backend")
     scores = {t: [1.0, 0.5] for t in backend_scores(official)}
     # Our own protocol, so that export needs no original prompt file; made sweet_rl for submit.
     run_path = make_run(tmp_path / "run", split="backend", tasks_file=official, scores=scores, protocol=None)
@@ -160,7 +160,7 @@ def test_two_resumes_at_once_do_not_both_redo_the_errored_episodes(tmp_path):
     with FakeOpenAI(script, latency=lambda req: 0 if down["on"] else 0.3) as server:
         agent = write_agent_toml(tmp_path / "agent.toml", server.base_url, "agent", max_retries=0, backoff_s=0.01)
         out = tmp_path / "run"
-        common = [*COLBENCH, "eval", "--agent", str(agent), "--human", "offline", "--split", "backend", "--tasks",
+        common = [*COLBENCH, "eval", "--protocol", "colbench", "--agent", str(agent), "--human", "offline", "--split", "backend", "--tasks",
                   str(tasks), "--out", str(out), "--sandbox", "process", "--concurrency", "1"]
         assert subprocess.run(common, capture_output=True, timeout=300).returncode == 0
         assert {e["status"] for e in map(json.loads, (out / "episodes.jsonl").read_text().splitlines())} == {"error"}
@@ -187,7 +187,7 @@ def test_two_resumes_at_once_do_not_both_redo_the_errored_episodes(tmp_path):
 def test_a_new_eval_cannot_start_in_a_directory_an_eval_is_writing(tmp_path):
     rd = RunDir(tmp_path / "run")
     with rd.lock():
-        proc = run("eval", "--agent", "reference", "--human", "offline", "--split", "backend", "--limit", "1",
+        proc = run("eval", "--protocol", "colbench", "--agent", "reference", "--human", "offline", "--split", "backend", "--limit", "1",
                    "--out", rd.path, "--sandbox", "process")
     assert proc.returncode == 2 and "in use by another colbench eval" in proc.stderr
     assert str(os.getpid()) in proc.stderr and not rd.episodes_path.exists()
@@ -197,7 +197,7 @@ def test_a_new_eval_cannot_start_in_a_directory_an_eval_is_writing(tmp_path):
 
 def test_an_eval_that_ends_before_it_starts_leaves_no_directory_behind(tmp_path):
     out = tmp_path / "runs" / "never"
-    proc = run("eval", "--agent", "no-such-agent", "--human", "offline", "--split", "backend", "--out", out)
+    proc = run("eval", "--protocol", "colbench", "--agent", "no-such-agent", "--human", "offline", "--split", "backend", "--out", out)
     assert proc.returncode == 2 and "unknown agent" in proc.stderr
     assert not out.exists()
 

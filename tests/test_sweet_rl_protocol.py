@@ -9,6 +9,7 @@ code, and compared with what a recording OpenAI-compatible server received.
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 import os
@@ -174,13 +175,20 @@ def test_missing_or_altered_prompt_files_are_one_sentence_before_any_request(tmp
     assert "Traceback" not in proc.stderr
     shutil.rmtree(data_dir / "prompts")
     with FakeOpenAI(lambda req: "I WANT TO ANSWER: x") as server:
-        proc = run(*eval_args(tmp_path, server), data_dir=data_dir)
-    assert proc.returncode == 2 and "is missing" in proc.stderr and "--protocol colbench" in proc.stderr
+        args = eval_args(tmp_path, server)
+        del args[args.index("--protocol"):args.index("--protocol") + 2]  # sweet_rl is the default
+        proc = run(*args, data_dir=data_dir)
+        assert server.requests == []
+    assert proc.returncode == 2 and "is missing" in proc.stderr and "Traceback" not in proc.stderr
+    assert "run `colbench tasks download`" in proc.stderr and "or pass --protocol colbench" in proc.stderr
+    assert not (tmp_path / "run").exists()  # a failed start leaves nothing in the way of the retry
 
 
 def test_a_run_is_resumed_only_under_its_own_protocol(tmp_path, data_dir):
     with FakeOpenAI(lambda req: "I WANT TO ANSWER:\ndef f(x):\n    return 3 * x + 1\n") as server:
-        assert run(*eval_args(tmp_path, server), data_dir=data_dir).returncode == 0
+        args = eval_args(tmp_path, server)
+        del args[args.index("--protocol"):args.index("--protocol") + 2]  # sweet_rl is the default
+        assert run(*args, data_dir=data_dir).returncode == 0
         args = eval_args(tmp_path, server, "--resume")
         args[args.index("--protocol") + 1] = "colbench"
         proc = run(*args, data_dir=data_dir)
@@ -307,6 +315,29 @@ def test_frontend_requests_are_the_originals(tmp_path, data_dir, sample_dir):
     config = json.loads((tmp_path / "run" / "run.json").read_text())
     assert config["viewport"] == [1366, 768] and config["picsum_photo"] == "placeholder"
     assert set(config["prompts_sha256"]) == {"llm_agent_html_prompt.txt", "human_simulator_html_prompt.txt"}
+
+
+def test_the_downloaded_photo_is_the_one_pages_show(tmp_path, data_dir):
+    from helpers import tiny_clip
+
+    photo = Image.new("RGB", (600, 300), "red")
+    photo.paste("yellow", (300, 150, 600, 300))
+    (data_dir / "photos").mkdir()
+    photo.save(data_dir / "photos" / "picsum-48.jpg", quality=95)
+    clip_dir = tiny_clip(tmp_path / "clip")
+    page = "<html><body style='margin:0'><img style='display:block' src='https://picsum.photos/300/200'></body></html>"
+    with FakeOpenAI(Scripted({"agent": [f"OUTPUT: {page}", f"I WANT TO ANSWER: {page}"],
+                              "human": ["Looks right."]})) as server:
+        proc = run(*front_args(tmp_path, server, clip_dir), data_dir=data_dir)
+        (human,) = [r for r in server.requests if r["model"] == "human"]
+    assert proc.returncode == 0, proc.stderr
+    shown = Image.open(io.BytesIO(png_of(human["messages"][0]["content"][2]))).convert("RGB")
+    # 300x200 out of 600x300: scaled to 400x200 and cropped in the middle, as picsum does.
+    assert all(abs(a - b) < 40 for a, b in zip(shown.getpixel((75, 50)), (255, 0, 0)))
+    assert all(abs(a - b) < 40 for a, b in zip(shown.getpixel((225, 150)), (255, 255, 0)))
+    config = json.loads((tmp_path / "run" / "run.json").read_text())
+    digest = hashlib.sha256((data_dir / "photos" / "picsum-48.jpg").read_bytes()).hexdigest()
+    assert config["picsum_photo"] == f"picsum id 48, sha256 {digest}"
 
 
 def test_a_frontend_answer_without_a_page_is_scored_as_a_black_image(tmp_path, data_dir):

@@ -46,7 +46,7 @@ def test_hf_agent_from_toml_runs_an_evaluation(tmp_path):
                                       AgentContext(task=task, sample=0, seed=0, turn=1)))
     assert isinstance(reply, str)
     out = tmp_path / "run"
-    proc = subprocess.run([sys.executable, "-m", "colbench.cli", "eval", "--agent", str(toml), "--human", "offline",
+    proc = subprocess.run([sys.executable, "-m", "colbench.cli", "eval", "--protocol", "colbench", "--agent", str(toml), "--human", "offline",
                            "--split", "backend", "--limit", "2", "--concurrency", "2", "--out", str(out),
                            "--sandbox", "process"], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
@@ -57,7 +57,7 @@ def test_hf_agent_from_toml_runs_an_evaluation(tmp_path):
 
 
 def test_missing_local_model_is_one_sentence(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "colbench.cli", "eval", "--agent", f"hf:{tmp_path}", "--human",
+    proc = subprocess.run([sys.executable, "-m", "colbench.cli", "eval", "--protocol", "colbench", "--agent", f"hf:{tmp_path}", "--human",
                            "offline", "--split", "backend"], capture_output=True, text=True)
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
     assert "no config.json" in proc.stderr

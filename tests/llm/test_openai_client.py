@@ -133,7 +133,7 @@ def test_an_empty_choices_episode_is_status_error_and_resume_redoes_it(tmp_path)
     with FakeOpenAI(script) as server:
         agent = write_agent_toml(tmp_path / "agent.toml", server.base_url)
         out = tmp_path / "run"
-        args = [sys.executable, "-m", "colbench.cli", "eval", "--agent", str(agent), "--human", "offline",
+        args = [sys.executable, "-m", "colbench.cli", "eval", "--protocol", "colbench", "--agent", str(agent), "--human", "offline",
                 "--split", "backend", "--sandbox", "process", "--limit", "1", "--out", str(out)]
         first = subprocess.run(args, capture_output=True, text=True, timeout=300)
         assert first.returncode == 0, first.stderr

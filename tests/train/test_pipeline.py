@@ -121,7 +121,7 @@ def test_pipeline_runs_every_stage(sweet):
 
 def test_the_checkpoint_is_an_agent(sweet, tmp_path, capsys):
     ckpt = sweet["work"] / "sweet-rl"
-    rc = main(["eval", "--agent", f"hf:{ckpt}", "--human", "offline", "--split", "backend", "--tasks", "bundled",
+    rc = main(["eval", "--protocol", "colbench", "--agent", f"hf:{ckpt}", "--human", "offline", "--split", "backend", "--tasks", "bundled",
                "--limit", "1", "--sandbox", "process", "--out", str(tmp_path / "run")])
     assert rc == 0
     (record,) = jsonl(tmp_path / "run" / "episodes.jsonl")
