@@ -213,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     im = trs.add_parser("import", help="import trajectories in the published sweet_rl format as a run")
     im.add_argument("path", help="JSONL of {task, dialogue_history, answer, reward} lines")
     im.add_argument("--out", required=True, help="run directory to create")
+    im.add_argument("--protocol", choices=list(PROTOCOLS), default="sweet_rl",
+                    help="the protocol the dialogues were held under, which training then shows the agent "
+                         "(default sweet_rl: the released data came from the original code)")
     im.set_defaults(func=cmd_train_import)
 
     su = sub.add_parser("submit", help="check a run on the official test set and write a leaderboard submission")
@@ -409,7 +412,7 @@ def cmd_train_pipeline(args: argparse.Namespace) -> int:
 def cmd_train_import(args: argparse.Namespace) -> int:
     from colbench.train.offline_data import import_sweet_rl
 
-    n = import_sweet_rl(args.path, args.out)
+    n = import_sweet_rl(args.path, args.out, protocol=args.protocol)
     print(f"imported {n} trajectories into {args.out}")
     return 0
 

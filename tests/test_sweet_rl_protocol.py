@@ -362,3 +362,24 @@ def test_a_frontend_answer_without_a_page_is_scored_as_a_black_image(tmp_path, d
     (expected,) = ClipScorer(str(clip_dir)).similarity([(black_png(), asyncio.run(reference()))])
     assert ep["status"] == "ok" and ep["answer"] is None
     assert ep["score"] == pytest.approx(expected, abs=1e-5) and ep["score"] != 0.0
+
+
+def test_imported_trajectories_are_trained_under_the_protocol_they_were_held_under(tmp_path, data_dir):
+    line = {"task": {"problem_description": PROBLEM, "ground_truth": REFERENCE, "test_cases": {"c": "f(2)"}},
+            "dialogue_history": [{"role": "user", "content": PROBLEM}, {"role": "assistant", "content": "What is x?"},
+                                 {"role": "user", "content": "2"}],
+            "answer": REFERENCE, "reward": 1.0}
+    released = tmp_path / "released.jsonl"
+    released.write_text(json.dumps(line) + "\n")
+    for extra, protocol in (((), "sweet_rl"), (("--protocol", "colbench"), "colbench")):
+        out = tmp_path / f"imported-{protocol}"
+        proc = run("train", "import", released, "--out", out, *extra, data_dir=data_dir)
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads((out / "run.json").read_text())["protocol"] == protocol
+        # What the trainer shows the agent: the original system prompt for the released data.
+        proc = run("export", out, "--format", "sweet_rl", "--out", tmp_path / f"{protocol}.jsonl", data_dir=data_dir)
+        assert proc.returncode == 0, proc.stderr
+        exported = json.loads((tmp_path / f"{protocol}.jsonl").read_text().splitlines()[0])
+        agent_input = json.dumps(next(m for m in exported["dialogue_history"] if m["role"] == "assistant")["input"])
+        original = (data_dir / "prompts" / "llm_agent_code_prompt.txt").read_text(encoding="utf-8")
+        assert (json.dumps(original)[1:-1][:200] in agent_input) == (protocol == "sweet_rl")

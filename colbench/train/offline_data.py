@@ -19,7 +19,10 @@ from colbench.jsonl import check_writable, encode_text, parse_object, read_lines
 from colbench.runs import EpisodeWriter, RunDir
 
 
-def import_sweet_rl(path: str | Path, out: str | Path) -> int:
+def import_sweet_rl(path: str | Path, out: str | Path, *, protocol: str = "sweet_rl") -> int:
+    """Imports the trajectories into a new run directory `out`; returns how many. `protocol`
+    is the one their dialogues were held under (the released data: the original's), which
+    the trainer then shows the agent."""
     run = RunDir(out)
     if run.exists():
         raise ColbenchError(f"{out} already holds a run; choose another directory")
@@ -74,7 +77,7 @@ def import_sweet_rl(path: str | Path, out: str | Path) -> int:
     split = "backend" if all("test_cases" in t for t in tasks.values()) else "frontend"
     run.start({"agent": f"imported:{path}", "human": "unknown", "split": split, "tasks": str(tasks_path),
                "tasks_path": str(tasks_path), "tasks_sha256": hashlib.sha256(tasks_path.read_bytes()).hexdigest(),
-               "samples": max(samples.values()), "imported_from": str(path)})
+               "samples": max(samples.values()), "imported_from": str(path), "protocol": protocol})
     writer = EpisodeWriter(run.episodes_path)
     try:
         for r in records:

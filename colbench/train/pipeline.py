@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from colbench.errors import ColbenchError
+from colbench.protocol import DEFAULT_PROTOCOL
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +151,7 @@ def run_pipeline(config_path: str | Path, *, progress: Callable[[str], Any] = lo
     common = {"split": split, "human": pipe.get("human", "offline"), "sandbox": pipe.get("sandbox", "docker"),
               "seed": seed, "concurrency": int(pipe.get("concurrency", 8)),
               # The collected dialogues' protocol; every later stage trains on its prompts.
-              "protocol": str(pipe.get("protocol", "colbench"))}
+              "protocol": str(pipe.get("protocol", DEFAULT_PROTOCOL))}
     result: dict[str, Any] = {"work_dir": str(work)}
 
     def done(name: str, path: Path) -> bool:

@@ -45,6 +45,7 @@ split = "backend"
 tasks = "bundled"
 human = "offline"
 sandbox = "process"
+protocol = "colbench"
 algorithm = "{algorithm}"
 
 [collect]
@@ -166,8 +167,11 @@ def test_baselines_train_from_the_same_collection(sweet, tmp_path, algorithm, lo
     (lambda t: t.replace('algorithm = "sweet-rl"', 'algorithm = "ppo"'), "algorithm must be one of"),
     (lambda t: t.replace("candidates = 4", 'candidates = "many"'), "[sample] candidates must be a int"),
     (lambda t: t.replace("[pipeline]", "[pipeline"), "is not valid TOML"),
+    # The default protocol is the original's, whose prompt files are not there.
+    (lambda t: t.replace('protocol = "colbench"\n', ""), "run `colbench tasks download`"),
 ])
-def test_bad_pipeline_configs_are_one_sentence(tmp_path, capsys, edit, message):
+def test_bad_pipeline_configs_are_one_sentence(tmp_path, capsys, monkeypatch, edit, message):
+    monkeypatch.setenv("COLBENCH_DATA_DIR", str(tmp_path / "no-official-files"))
     base = tiny_causal_lm(tmp_path / "base")
     config = pipeline_toml(tmp_path / "pipe.toml", tmp_path / "work", base, tmp_path / "script.jsonl")
     config.write_text(edit(config.read_text()))
