@@ -37,7 +37,6 @@ import logging
 import os
 import re
 import shutil
-import signal
 import sys
 import uuid
 from dataclasses import dataclass, field
@@ -45,6 +44,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from colbench.errors import ColbenchError
+from colbench.procs import kill_marked
 
 log = logging.getLogger(__name__)
 
@@ -526,19 +526,10 @@ class Renderer:
 
 
 def _kill_process_with(marker: str) -> None:
-    """Kills the browser whose command line carries `marker` (Linux; elsewhere a no-op)."""
-    proc = Path("/proc")
-    if not marker or not proc.is_dir():
-        return
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if marker.encode() in (entry / "cmdline").read_bytes().split(b"\0"):
-                os.kill(int(entry.name), signal.SIGKILL)
-                log.warning("killed a browser that did not answer (pid %s)", entry.name)
-        except (OSError, ValueError):
-            continue
+    """Kills the browser whose command line carries `marker`."""
+    if marker:
+        for pid in kill_marked(marker.encode(), "cmdline"):
+            log.warning("killed a browser that did not answer (pid %s)", pid)
 
 
 def _blank_png(w: int, h: int) -> bytes:

@@ -183,22 +183,22 @@ class Progress:
 
 async def run_eval(cfg: EvalConfig, taskset: TaskSet, agent: Agent, human: Human, *, resume: bool = False,
                    on_progress: Callable[[Progress], None] | None = None,
-                   baseline: str | None = None) -> dict[str, Any]:
-    """Runs (or resumes) an evaluation; returns the summary written to summary.json.
+                   baseline: str | None = None, rules: DialogueRules | None = None) -> dict[str, Any]:
+    """Runs (or resumes) an evaluation; returns the summary written to summary.json. `rules`:
+    cfg.protocol's, when the caller has them already (read and verified once).
 
     The run directory is locked for the whole call: a second eval on it (a new run or a
     --resume) ends at once with one sentence instead of running the same episodes again."""
     run = RunDir(cfg.out)
     with run.lock():
         return await _run_eval_locked(run, cfg, taskset, agent, human, resume=resume, on_progress=on_progress,
-                                      baseline=baseline)
+                                      baseline=baseline, rules=rules or protocol_rules(cfg))
 
 
 async def _run_eval_locked(run: RunDir, cfg: EvalConfig, taskset: TaskSet, agent: Agent, human: Human, *,
                            resume: bool, on_progress: Callable[[Progress], None] | None,
-                           baseline: str | None) -> dict[str, Any]:
+                           baseline: str | None, rules: DialogueRules) -> dict[str, Any]:
     tasks = taskset.tasks[: cfg.limit] if cfg.limit else taskset.tasks
-    rules = protocol_rules(cfg)
     config = run_config(cfg, taskset, agent, human, rules)
     if run.exists():
         if not resume:
@@ -278,7 +278,7 @@ async def evaluate(cfg: EvalConfig, *, resume: bool = False, on_progress: Callab
                 if client is not None and hasattr(client, "check_reachable"):
                     await client.check_reachable()
             return await run_eval(cfg, taskset, agent, human, resume=resume, on_progress=on_progress,
-                                  baseline=baseline)
+                                  baseline=baseline, rules=rules)
         finally:
             for who in (agent, human):
                 close = getattr(who, "aclose", None)

@@ -22,6 +22,7 @@ import signal
 import sys
 import tempfile
 
+from colbench.procs import kill_marked
 from colbench.sandbox.image import runner_path
 from colbench.sandbox.pool import STREAM_LIMIT, WorkerPool, read_hello, remove_stale_dirs
 from colbench.sandbox.runner import hash_seed_env
@@ -56,35 +57,9 @@ class _Process:
         except OSError:
             pass
         await self.proc.wait()
-        kill_marked(self.scratch)
+        # What an answer left when its runner could not clean up (it was killed).
+        kill_marked(f"COLBENCH_SCRATCH={self.scratch}".encode(), "environ")
         shutil.rmtree(self.scratch, ignore_errors=True)
-
-
-def kill_marked(scratch: str) -> int:
-    """Kills every process of ours whose environment names `scratch` as its sandbox
-    directory: what an answer left when its runner could not clean up (it was killed)."""
-    marker = f"COLBENCH_SCRATCH={scratch}".encode()
-    killed = 0
-    me = os.getuid()
-    try:
-        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
-    except OSError:
-        return 0
-    for pid in pids:
-        try:
-            if os.stat(f"/proc/{pid}").st_uid != me:
-                continue
-            with open(f"/proc/{pid}/environ", "rb") as f:
-                env = f.read().split(b"\0")
-        except OSError:
-            continue
-        if marker in env:
-            try:
-                os.kill(pid, signal.SIGKILL)
-                killed += 1
-            except OSError:
-                pass
-    return killed
 
 
 class ProcessBackend:
