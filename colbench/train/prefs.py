@@ -59,7 +59,17 @@ def write_preference_pairs(run_dir: str | Path, out: str | Path, *, min_gap: flo
     check_writable(out, "preference pairs")
     pairs = preference_pairs(run_dir, min_gap=min_gap)
     if not pairs:
-        raise ColbenchError(f"{run_dir} gives no preference pairs: no task has a successful trajectory "
-                            "beside a worse one")
+        raise ColbenchError(f"{run_dir} gives no preference pairs: {_why_no_pairs(run_dir)}")
     write_jsonl_atomic(out, pairs)
     return len(pairs)
+
+
+def _why_no_pairs(run_dir: str | Path) -> str:
+    samples: dict[str, list[str]] = {}
+    for (task_id, _), r in sorted(RunDir.existing(run_dir).latest().items()):
+        if r.get("status") == "ok":
+            samples.setdefault(task_id, []).append(repr((r.get("turns"), r.get("answer"))))
+    if samples and all(len(v) > 1 and len(set(v)) == 1 for v in samples.values()):
+        return ("the samples of every task are identical, so none is better than another (the agent decoded "
+                "greedily?); collect with sampling: --agent-temperature 1.0, or --protocol sweet_rl (the default)")
+    return "no task has a successful trajectory beside a worse one"

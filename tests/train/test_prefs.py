@@ -10,7 +10,7 @@ from colbench.runs import EpisodeWriter, RunDir
 from colbench.tasks import load_tasks
 
 
-def make_run(path, samples: int, scores: dict[str, list[float]]):
+def make_run(path, samples: int, scores: dict[str, list[float]], same_dialogue: bool = False):
     taskset = load_tasks("bundled", "backend")
     run = RunDir(path)
     run.start({"agent": "x", "human": "offline", "split": "backend", "tasks": "bundled", "samples": samples,
@@ -19,7 +19,7 @@ def make_run(path, samples: int, scores: dict[str, list[float]]):
     for task_id, per_sample in scores.items():
         for sample, score in enumerate(per_sample):
             writer.append({"task_id": task_id, "sample": sample, "status": "ok", "score": score,
-                           "success": score == 1.0, "turns": [{"role": "agent", "content": f"s{sample}"}],
+                           "success": score == 1.0, "turns": [{"role": "agent", "content": "s" if same_dialogue else f"s{sample}"}],
                            "answer": "def f(): pass"})
     writer.close()
     return path
@@ -48,6 +48,18 @@ def test_one_sample_per_task_is_one_sentence(tmp_path):
     proc = train("prefs", run, "--out", tmp_path / "p.jsonl")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "1 sample per task" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_identical_samples_say_that_the_collection_did_not_sample(tmp_path):
+    # A greedy agent: every sample of a task is the same dialogue, the same score.
+    run = make_run(tmp_path / "run", 4, {"dev-001": [0.0] * 4, "dev-002": [1.0] * 4}, same_dialogue=True)
+    proc = train("prefs", run, "--out", tmp_path / "p.jsonl")
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+    assert "samples of every task are identical" in proc.stderr and "--agent-temperature" in proc.stderr
+    # Different dialogues that all fail: the other reason.
+    run = make_run(tmp_path / "run2", 2, {"dev-001": [0.0, 0.5]})
+    proc = train("prefs", run, "--out", tmp_path / "p.jsonl")
+    assert proc.returncode == 2 and "no task has a successful trajectory beside a worse one" in proc.stderr
 
 
 def test_published_trajectories_import_as_a_run_and_give_pairs(tmp_path):
