@@ -199,6 +199,9 @@ def _websight_rows(count: int, cache: Path, say: Callable[[str], None]) -> list[
                             got += zip(*(table.column(c).to_pylist() for c in WEBSIGHT_COLUMNS))
                     write_bytes_atomic(kept, json.dumps(got).encode())
                 got = got[:count - len(rows)]
+                if not all(isinstance(v, str) for row in got for v in row):
+                    raise ColbenchError(f"{shard} has a row whose {' or '.join(WEBSIGHT_COLUMNS)} is not text; it "
+                                        f"is not WebSight {WEBSIGHT_DIR} as the original read it")
                 rows += got
                 bar.update(len(got))
     except ColbenchError:
