@@ -3,7 +3,8 @@
 The critic is a causal LM initialised from a base model; the base is the frozen reference
 (its log-probabilities are computed once, before training). A trajectory's text carries the
 reference solution first (training-time information), then the user's request and the
-dialogue. Each agent turn's advantage is beta x the mean token log-ratio critic / reference
+dialogue; a trajectory over max_length tokens loses its middle, never the reference (up to
+half the budget) or its latest turns. Each agent turn's advantage is beta x the mean token log-ratio critic / reference
 over that turn's tokens; a trajectory's score is their sum; the loss is
 -log sigmoid(score_chosen - score_rejected).
 
@@ -47,8 +48,12 @@ def encode_trajectory(tokenizer: Any, reference: str, problem: str, turns: list[
         piece = tokenizer(text, add_special_tokens=False)["input_ids"]
         ids += piece
         turn_ids += [turn] * len(piece)
-    if len(ids) > max_length:  # keep the end: the later turns decide the outcome
-        ids, turn_ids = ids[-max_length:], turn_ids[-max_length:]
+    if len(ids) > max_length:
+        # Cut the middle: the reference solution and the request (what the critic exists to
+        # see; at most half the budget) and the latest turns (the one being scored last).
+        head = min(len(tokenizer(segments[0][0], add_special_tokens=False)["input_ids"]), max_length // 2)
+        tail = max_length - head
+        ids, turn_ids = ids[:head] + ids[-tail:], turn_ids[:head] + turn_ids[-tail:]
     return ids, turn_ids
 
 

@@ -35,6 +35,23 @@ def test_agent_tokens_are_marked_by_turn(tmp_path):
     assert tok.decode([i for i, m in zip(ids, marks) if m == 2]).strip() == "assistant: X"
 
 
+def test_a_long_trajectory_loses_its_middle_not_the_reference_or_the_last_turn(tmp_path):
+    _, tok = load_model(str(tiny_causal_lm(tmp_path / "base")))
+    reference = "def f(x):\n    return x * 7 + 3\n"
+    turns = []
+    for k in range(40):
+        turns += [{"role": "agent", "content": f"Question {k} about the input format and the edge cases?"},
+                  {"role": "human", "content": f"Answer {k}: it is a list of integers, possibly empty."}]
+    turns.append({"role": "agent", "content": "I WANT TO ANSWER: def f(x): return x * 7 + 3"})
+    full, full_marks = encode_trajectory(tok, reference, "Write f.", turns, max_length=100_000)
+    ids, marks = encode_trajectory(tok, reference, "Write f.", turns, max_length=256)
+    assert len(full) > 1000 and len(ids) == len(marks) == 256
+    assert reference in tok.decode(ids)  # the training-time information survives
+    assert ids[-40:] == full[-40:] and max(marks) == 41 == marks[-1]  # the last turn, whole, with its number
+    last = [i for i, m in zip(ids, marks) if m == 41]
+    assert last == [i for i, m in zip(full, full_marks) if m == 41]
+
+
 def test_critic_loss_falls_and_the_checkpoint_differs_from_the_base(tmp_path):
     base = tiny_causal_lm(tmp_path / "base")
     out = tmp_path / "critic"
