@@ -90,7 +90,7 @@ def run_config(cfg: EvalConfig, taskset: TaskSet, agent: Agent, human: Human,
             out["picsum_photo"] = (f"picsum id {SWEET_RL_PHOTO_ID}, sha256 {hashlib.sha256(photo.read_bytes()).hexdigest()}" if photo is not None
                                    else "placeholder")
     out.update({
-        "tasks_path": str(taskset.path), "tasks_sha256": taskset.sha256, "harness_version": __version__,
+        "tasks_path": str(Path(taskset.path).resolve()), "tasks_sha256": taskset.sha256, "harness_version": __version__,
         "agent_name": getattr(agent, "name", cfg.agent), "human_name": getattr(human, "name", cfg.human),
         "agent_model": _model_settings(agent), "human_model": _model_settings(human),
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),

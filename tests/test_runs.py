@@ -222,3 +222,25 @@ def test_a_lone_surrogate_is_written_by_every_writer_and_read_back_exactly(tmp_p
     from colbench.jsonl import dumps_json, encode_text
 
     assert json.loads(dumps_json(record)) == record and encode_text(LONE) == LONE.replace("\udcff", "\\udcff").encode()
+
+
+def test_a_run_made_with_relative_paths_is_read_from_any_directory(tmp_path):
+    # eval from one directory with a relative --tasks, then every reader from another.
+    work, elsewhere = tmp_path / "work", tmp_path / "elsewhere"
+    work.mkdir()
+    elsewhere.mkdir()
+    src = Path(__file__).resolve().parents[1] / "tasks" / "backend" / "dev.jsonl"
+    (work / "my_tasks.jsonl").write_bytes(src.read_bytes())
+    proc = run("eval", "--protocol", "colbench", "--agent", "reference", "--human", "offline", "--split", "backend",
+               "--tasks", "my_tasks.jsonl", "--limit", "2", "--samples", "2", "--out", "runs/r", "--sandbox", "process",
+               cwd=work)
+    assert proc.returncode == 0, proc.stderr
+    the_run = work / "runs" / "r"
+    for args in (["report", the_run], ["export", the_run, "--format", "sweet_rl", "--out", "x.jsonl"]):
+        proc = run(*args, cwd=elsewhere)
+        assert proc.returncode == 0, proc.stderr
+    # An imported run, likewise.
+    proc = run("train", "import", elsewhere / "x.jsonl", "--out", "imported", "--protocol", "colbench", cwd=work)
+    assert proc.returncode == 0, proc.stderr
+    proc = run("export", work / "imported", "--format", "sweet_rl", "--out", "y.jsonl", cwd=elsewhere)
+    assert proc.returncode == 0, proc.stderr

@@ -72,7 +72,7 @@ def import_sweet_rl(path: str | Path, out: str | Path, *, protocol: str = "sweet
     if not records:
         raise ColbenchError(f"trajectory file {path} has no trajectories")
     run.path.mkdir(parents=True, exist_ok=True)
-    tasks_path = run.path / "tasks.jsonl"
+    tasks_path = run.path.resolve() / "tasks.jsonl"  # absolute: later stages may run from elsewhere
     write_jsonl_atomic(tasks_path, list(tasks.values()))
     split = "backend" if all("test_cases" in t for t in tasks.values()) else "frontend"
     run.start({"agent": f"imported:{path}", "human": "unknown", "split": split, "tasks": str(tasks_path),

@@ -183,9 +183,9 @@ def run_pipeline(config_path: str | Path, *, progress: Callable[[str], Any] = lo
                          samples=int(col.get("samples", 4)), **common)
         asyncio.run(evaluate(cfg, resume=(collect / "run.json").exists()))
 
-    # 2. trajectory preference pairs
+    # 2. trajectory preference pairs (SWEET-RL's critic and multi-turn DPO; RFT needs none)
     prefs = work / "trajectory_pairs.jsonl"
-    if not done("prefs", prefs):
+    if algorithm != "rft" and not done("prefs", prefs):
         write_preference_pairs(collect, prefs)
 
     checkpoint = work / algorithm

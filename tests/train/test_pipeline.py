@@ -254,3 +254,14 @@ def test_a_stopped_sample_stage_continues_where_it_stopped(sweet, tmp_path, monk
     kept = {(r["task_id"], r["sample"], r["turn"]): r["texts"] for r in partial[1:]}
     assert all([c["text"] for c in r["candidates"]] == kept[(r["task_id"], r["sample"], r["turn"])]
                for r in rows if (r["task_id"], r["sample"], r["turn"]) in kept)
+
+
+def test_rft_trains_on_a_one_sample_collection(sweet, tmp_path):
+    """RFT needs no preference pairs, so one sample per task is enough (pairs need two)."""
+    config = pipeline_toml(tmp_path / "pipe.toml", tmp_path / "work", sweet["base"], sweet["script"], "rft",
+                           extra="[rft]\nlr = 1e-3\nepochs = 1\nbatch_size = 2\n")
+    config.write_text(config.read_text().replace("samples = 2", "samples = 1")
+                      .replace("[eval]\n", "[eval]\nenabled = false\n"))
+    assert main(["train", "pipeline", str(config)]) == 0
+    assert jsonl(tmp_path / "work" / "rft" / "rft_log.jsonl")
+    assert not (tmp_path / "work" / "trajectory_pairs.jsonl").exists()
