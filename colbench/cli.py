@@ -12,6 +12,7 @@ from typing import Any, Sequence
 from colbench import __version__
 from colbench.errors import ColbenchError
 from colbench.protocol import DEFAULT_PROTOCOL, PROTOCOLS
+from colbench.train.common import ACTOR_MAX_LENGTH, CRITIC_MAX_LENGTH
 
 
 class _Parser(argparse.ArgumentParser):
@@ -67,8 +68,8 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _train_flags(p: argparse.ArgumentParser, *, epochs: int, batch_size: int, beta: float | None = None,
-                 nll: float | None = None) -> None:
+def _train_flags(p: argparse.ArgumentParser, *, epochs: int, batch_size: int, max_length: int,
+                 beta: float | None = None, nll: float | None = None) -> None:
     """The flags every training stage shares (defaults: the SWEET-RL paper's)."""
     p.add_argument("--model", required=True, help="starting checkpoint (a local directory)")
     p.add_argument("--out", required=True, help="where to save the trained checkpoint")
@@ -76,7 +77,8 @@ def _train_flags(p: argparse.ArgumentParser, *, epochs: int, batch_size: int, be
     p.add_argument("--epochs", type=_positive_int, default=epochs)
     p.add_argument("--batch-size", type=_positive_int, default=batch_size, help="global batch per optimizer step")
     p.add_argument("--micro-batch-size", type=_positive_int, help="per process and forward pass (default: the batch)")
-    p.add_argument("--max-length", type=_positive_int, default=2048, help="tokens per sequence")
+    p.add_argument("--max-length", type=_positive_int, default=max_length,
+                   help=f"tokens per sequence (default {max_length}, the released trainer's)")
     p.add_argument("--lora-r", type=int, default=0, help="LoRA rank through peft (default 0: full fine-tuning)")
     p.add_argument("--gradient-checkpointing", choices=["auto", "on", "off"], default="auto")
     p.add_argument("--precision", choices=["auto", "no", "fp16", "bf16"], default="auto")
@@ -168,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.set_defaults(func=cmd_train_prefs)
     cr = trs.add_parser("critic", help="train the critic (Bradley-Terry over trajectory pairs)")
     cr.add_argument("--pairs", required=True, help="pairs JSONL from `colbench train prefs`")
-    _train_flags(cr, epochs=4, batch_size=8, beta=0.1)
+    _train_flags(cr, epochs=4, batch_size=8, max_length=CRITIC_MAX_LENGTH, beta=0.1)
     cr.set_defaults(func=cmd_train_critic)
     sa = trs.add_parser("sample", help="policy candidates for a fraction of a run's agent turns")
     sa.add_argument("run_dir")
@@ -180,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     sa.add_argument("--temperature", type=_non_negative_float, default=1.0)
     sa.add_argument("--top-p", type=_positive_float, default=1.0)
     sa.add_argument("--max-new-tokens", type=_positive_int, default=512)
-    sa.add_argument("--max-length", type=_positive_int, default=2048)
+    sa.add_argument("--max-length", type=_positive_int, default=CRITIC_MAX_LENGTH)
     sa.add_argument("--engine", choices=["auto", "transformers", "vllm"], default="auto",
                     help="generation engine (auto: vLLM when installed and on GPU)")
     sa.add_argument("--seed", type=int, default=0)
@@ -191,21 +193,21 @@ def build_parser() -> argparse.ArgumentParser:
     ra.add_argument("--out", required=True, help="output JSONL of action pairs")
     ra.add_argument("--pairs-per-turn", type=_positive_int, default=4)
     ra.add_argument("--beta", type=_positive_float, default=0.1)
-    ra.add_argument("--max-length", type=_positive_int, default=2048)
+    ra.add_argument("--max-length", type=_positive_int, default=CRITIC_MAX_LENGTH)
     ra.add_argument("--seed", type=int, default=0)
     ra.set_defaults(func=cmd_train_rank)
     ac = trs.add_parser("actor", help="train the actor: DPO with an NLL term on per-turn action pairs")
     ac.add_argument("--pairs", required=True, help="action pairs JSONL from `colbench train rank`")
-    _train_flags(ac, epochs=1, batch_size=8, beta=0.1, nll=0.01)
+    _train_flags(ac, epochs=1, batch_size=8, max_length=ACTOR_MAX_LENGTH, beta=0.1, nll=0.01)
     ac.set_defaults(func=cmd_train_policy, kind="actor")
     dp = trs.add_parser("dpo", help="baseline: multi-turn DPO on trajectory pairs")
     dp.add_argument("--pairs", required=True, help="trajectory pairs JSONL from `colbench train prefs`")
-    _train_flags(dp, epochs=1, batch_size=8, beta=0.1, nll=0.01)
+    _train_flags(dp, epochs=1, batch_size=8, max_length=ACTOR_MAX_LENGTH, beta=0.1, nll=0.01)
     dp.set_defaults(func=cmd_train_policy, kind="dpo")
     rf = trs.add_parser("rft", help="baseline: rejection fine-tuning (SFT on successful trajectories)")
     rf.add_argument("run_dir")
     rf.add_argument("--min-score", type=_finite_float, help="frontend: keep trajectories scoring at least this")
-    _train_flags(rf, epochs=1, batch_size=32)
+    _train_flags(rf, epochs=1, batch_size=32, max_length=ACTOR_MAX_LENGTH)
     rf.set_defaults(func=cmd_train_policy, kind="rft")
     pl = trs.add_parser("pipeline", help="run every stage from a TOML config (collect ... evaluate)")
     pl.add_argument("config", help="pipeline TOML (see configs/train/)")

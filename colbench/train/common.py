@@ -24,6 +24,12 @@ from colbench.jsonl import parse_object, read_lines
 log = logging.getLogger(__name__)
 
 
+# Token budgets of the released trainer (collab_openrlhf): the critic's input (reference
+# solution and dialogue) and the actor's (prompt and reply).
+CRITIC_MAX_LENGTH = 8192
+ACTOR_MAX_LENGTH = 16384
+
+
 @dataclass
 class TrainConfig:
     """Settings every training stage shares. `batch_size` is the global batch per optimizer
@@ -32,7 +38,7 @@ class TrainConfig:
     epochs: int = 1
     batch_size: int = 8
     micro_batch_size: int = 0  # 0: the whole batch at once
-    max_length: int = 2048
+    max_length: int = ACTOR_MAX_LENGTH
     seed: int = 0
     lora_r: int = 0  # 0: full fine-tuning; > 0: LoRA adapters of this rank (peft), merged on save
     lora_alpha: int = 16

@@ -14,13 +14,17 @@ tokenizer) and `critic_log.jsonl` (the loss of every step).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from colbench.errors import ColbenchError
 from colbench.protocol import read_agent_message
-from colbench.train.common import TrainConfig, Training, chunks, load_jsonl, load_model, padded_token_logps
+from colbench.train.common import (CRITIC_MAX_LENGTH, TrainConfig, Training, chunks, load_jsonl, load_model,
+                                   padded_token_logps)
+
+log = logging.getLogger(__name__)
 
 CRITIC_PREFIX = "In light that the final answer is: {reference}."
 
@@ -29,11 +33,13 @@ CRITIC_PREFIX = "In light that the final answer is: {reference}."
 class CriticConfig(TrainConfig):
     beta: float = 0.1
     epochs: int = 4
+    max_length: int = CRITIC_MAX_LENGTH
 
 
 def encode_trajectory(tokenizer: Any, reference: str, problem: str, turns: list[dict[str, Any]],
-                      max_length: int) -> tuple[list[int], list[int]]:
-    """Token ids of the critic's input, and each token's agent-turn number (0: not agent)."""
+                      max_length: int, lengths: list[int] | None = None) -> tuple[list[int], list[int]]:
+    """Token ids of the critic's input, and each token's agent-turn number (0: not agent).
+    `lengths`, when given, gets the input's length before any cut."""
     ids: list[int] = []
     turn_ids: list[int] = []
     segments = [(CRITIC_PREFIX.format(reference=reference) + "\nuser: " + problem + "\n", 0)]
@@ -48,6 +54,8 @@ def encode_trajectory(tokenizer: Any, reference: str, problem: str, turns: list[
         piece = tokenizer(text, add_special_tokens=False)["input_ids"]
         ids += piece
         turn_ids += [turn] * len(piece)
+    if lengths is not None:
+        lengths.append(len(ids))
     if len(ids) > max_length:
         # Cut the middle: the reference solution and the request (what the critic exists to
         # see; at most half the budget) and the latest turns (the one being scored last).
@@ -55,6 +63,22 @@ def encode_trajectory(tokenizer: Any, reference: str, problem: str, turns: list[
         tail = max_length - head
         ids, turn_ids = ids[:head] + ids[-tail:], turn_ids[:head] + turn_ids[-tail:]
     return ids, turn_ids
+
+
+def record_lengths(path: Path, lengths: list[int], max_length: int, write: bool) -> dict[str, Any]:
+    """How long the critic's inputs were and how many lost their middle: written beside the
+    checkpoint and logged, since a cut input ranks on less than the whole dialogue."""
+    import json
+
+    cut = sum(n > max_length for n in lengths)
+    summary = {"max_length": max_length, "inputs": len(lengths), "cut": cut,
+               "longest": max(lengths, default=0), "median": sorted(lengths)[len(lengths) // 2] if lengths else 0}
+    if cut:
+        log.warning("%d of %d critic inputs were longer than max_length %d (the longest %d tokens): their middle "
+                    "turns were left out", cut, len(lengths), max_length, summary["longest"])
+    if write:
+        path.write_text(json.dumps(summary) + "\n", encoding="utf-8")
+    return summary
 
 
 def load_pairs(path: str | Path) -> list[dict[str, Any]]:
@@ -84,9 +108,12 @@ def train_critic(pairs_path: str | Path, base_model: str, out_dir: str | Path,
     pairs = load_pairs(pairs_path)
     run = Training(base_model, cfg, len(pairs), out_dir, "critic")
     tok, pad = run.tokenizer, run.tokenizer.pad_token_id
-    encoded = [(encode_trajectory(tok, p["reference"], p["problem_description"], p["chosen"]["turns"], cfg.max_length),
+    lengths: list[int] = []
+    encoded = [(encode_trajectory(tok, p["reference"], p["problem_description"], p["chosen"]["turns"], cfg.max_length,
+                                  lengths),
                 encode_trajectory(tok, p["reference"], p["problem_description"], p["rejected"]["turns"],
-                                  cfg.max_length)) for p in pairs]
+                                  cfg.max_length, lengths)) for p in pairs]
+    record_lengths(run.out / "critic_inputs.json", lengths, cfg.max_length, run.accelerator.is_main_process)
     n_turns = max(max(c[1] + r[1]) for c, r in encoded) or 1
     flat = [seq for pair in encoded for seq in pair]  # chosen, rejected, chosen, ...
     # The reference: the base model's per-turn means, before any update.
@@ -113,7 +140,7 @@ def critic_pair_loss(model: Any, sequences: list[tuple[list[int], list[int]]], r
 
 
 def turn_advantages_of(model: Any, tokenizer: Any, reference_model: Any, rows: list[dict[str, Any]], *,
-                       beta: float = 0.1, max_length: int = 2048, batch_size: int = 8) -> list[list[float]]:
+                       beta: float = 0.1, max_length: int = CRITIC_MAX_LENGTH, batch_size: int = 8) -> list[list[float]]:
     """Per-turn advantages (beta x mean log-ratio critic / reference) of whole trajectories:
     rows carry reference, problem_description and turns."""
     import torch
@@ -131,7 +158,7 @@ def turn_advantages_of(model: Any, tokenizer: Any, reference_model: Any, rows: l
     return out
 
 
-def candidate_mean_logps(model: Any, tokenizer: Any, rows: list[dict[str, Any]], *, max_length: int = 2048,
+def candidate_mean_logps(model: Any, tokenizer: Any, rows: list[dict[str, Any]], *, max_length: int = CRITIC_MAX_LENGTH,
                          batch_size: int = 8) -> list[float]:
     """Mean token log-probability, under the critic's input (reference solution first), of a
     candidate agent reply after its context: rows carry reference, problem_description,

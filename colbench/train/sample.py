@@ -22,7 +22,7 @@ from colbench.errors import ColbenchError
 from colbench.jsonl import read_appended, write_jsonl_atomic
 from colbench.protocol import agent_messages, agent_system_for, run_protocol
 from colbench.runs import EpisodeWriter, RunDir
-from colbench.train.common import load_jsonl, task_with_reference
+from colbench.train.common import CRITIC_MAX_LENGTH, load_jsonl, task_with_reference
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class SampleConfig:
     temperature: float = 1.0
     top_p: float = 1.0
     max_new_tokens: int = 512
-    max_length: int = 2048
+    max_length: int = CRITIC_MAX_LENGTH  # of the critic's input, as the critic saw it
     engine: str = "auto"
     batch_size: int = 4
     seed: int = 0
@@ -137,7 +137,7 @@ def pick_pairs(scored: list[tuple[float, str]], n: int, rng: random.Random) -> l
 
 
 def rank_candidates(candidates_path: str | Path, critic: str, out: str | Path, *, pairs_per_turn: int = 4,
-                    beta: float = 0.1, max_length: int = 2048, batch_size: int = 8, seed: int = 0) -> int:
+                    beta: float = 0.1, max_length: int = CRITIC_MAX_LENGTH, batch_size: int = 8, seed: int = 0) -> int:
     """Writes the action pairs JSONL; returns how many pairs."""
     import torch
 

@@ -44,8 +44,11 @@ def test_the_critic_starts_neutral_as_its_own_reference(tmp_path):
     pairs = tmp_path / "pairs.jsonl"
     pairs.write_text("".join(json.dumps(line) + "\n" for line in lines))
     losses = train_critic(pairs, str(tiny_causal_lm(tmp_path / "base")), tmp_path / "critic",
-                          CriticConfig(lr=1e-3, epochs=1, batch_size=4, beta=1.0))
+                          CriticConfig(lr=1e-3, epochs=1, batch_size=4, beta=1.0, max_length=24))
     assert math.isclose(losses[0], math.log(2), rel_tol=1e-4)
+    # Every input was longer than 24 tokens: all lost their middle, and the record says so.
+    inputs = json.loads((tmp_path / "critic" / "critic_inputs.json").read_text())
+    assert (inputs["inputs"], inputs["cut"], inputs["max_length"]) == (8, 8, 24) and inputs["longest"] > 24
 
 
 def test_ranking_prefers_what_the_critic_raises_above_the_reference(tmp_path, monkeypatch):

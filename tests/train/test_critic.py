@@ -60,6 +60,8 @@ def test_critic_loss_falls_and_the_checkpoint_differs_from_the_base(tmp_path):
     first, last = statistics.mean(losses[:2]), statistics.mean(losses[-2:])
     assert last < first, losses
     assert len((out / "critic_log.jsonl").read_text().splitlines()) == len(losses)
+    inputs = json.loads((out / "critic_inputs.json").read_text())
+    assert inputs["inputs"] == 16 and inputs["cut"] == 0 and inputs["max_length"] == 8192  # the released trainer's
     trained, _ = load_model(str(out))
     original, _ = load_model(str(base))
     assert any(not torch.equal(a, b) for a, b in zip(trained.parameters(), original.parameters()))

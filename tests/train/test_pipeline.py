@@ -218,6 +218,8 @@ def test_the_papers_recipe_is_the_default_and_the_shipped_config(tmp_path, monke
         assert (rank["pairs_per_turn"], rank["beta"]) == (4, 0.1)
         assert (actor.lr, actor.beta, actor.nll, actor.epochs, actor.batch_size) == (2e-7, 0.1, 0.01, 1, 8)
         assert (stages["rft"].batch_size, stages["dpo"].batch_size) == (32, 8)
+        # The released trainer's token budgets: critic 8192, actor 16384.
+        assert (critic.max_length, actor.max_length, sample.max_length) == (8192, 16384, 8192)
 
 
 def test_a_stopped_sample_stage_continues_where_it_stopped(sweet, tmp_path, monkeypatch):
