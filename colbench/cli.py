@@ -166,7 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
     pr = trs.add_parser("prefs", help="trajectory preference pairs from a run with K samples per task")
     pr.add_argument("run_dir")
     pr.add_argument("--out", required=True, help="output JSONL of pairs")
-    pr.add_argument("--min-gap", type=_non_negative_float, default=0.05, help="frontend: least similarity gap (default 0.05)")
+    pr.add_argument("--min-gap", type=_non_negative_float, default=0.1,
+                    help="frontend: least similarity gap of a pair (default 0.1, the original's)")
+    pr.add_argument("--frontend-pairs", choices=["all", "best"], default="all",
+                    help="frontend: all: every two trajectories of a task at least --min-gap apart (default, the "
+                         "original's); best: the best against each worse one")
     pr.set_defaults(func=cmd_train_prefs)
     cr = trs.add_parser("critic", help="train the critic (Bradley-Terry over trajectory pairs)")
     cr.add_argument("--pairs", required=True, help="pairs JSONL from `colbench train prefs`")
@@ -346,7 +350,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_train_prefs(args: argparse.Namespace) -> int:
     from colbench.train.prefs import write_preference_pairs
 
-    n = write_preference_pairs(args.run_dir, args.out, min_gap=args.min_gap)
+    n = write_preference_pairs(args.run_dir, args.out, min_gap=args.min_gap, frontend_pairs=args.frontend_pairs)
     print(f"wrote {n} preference pairs to {args.out}")
     return 0
 

@@ -1,10 +1,12 @@
 """Stage 1: trajectory preference pairs from a run with K samples per task.
 
-For each task: chosen = the best successful trajectory (backend: all tests passed; the
-highest score, the earliest sample on a tie); rejected = each trajectory of that task with a
-lower score (frontend: at least `min_gap` lower in similarity, since nearly equal pages say
-little). Tasks with no successful trajectory give no pairs. Each pair carries the task's
-reference solution, which the critic sees during training.
+Backend, as the original's evaluate_code.py: chosen = the best successful trajectory (all
+tests passed; the earliest sample on a tie), rejected = each trajectory of that task with a
+lower score; tasks with no success give no pairs. Frontend, `frontend_pairs`:
+- "all" (the default, as the original's evaluate_html.py): every two trajectories of a task
+  whose similarities differ by at least `min_gap` (0.1), the higher one chosen;
+- "best": the best trajectory against each one at least `min_gap` lower.
+Each pair carries the task's reference solution, which the critic sees during training.
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ def _trajectory(record: dict[str, Any]) -> dict[str, Any]:
             "answer": record.get("answer")}
 
 
-def preference_pairs(run_dir: str | Path, *, min_gap: float = 0.05) -> list[dict[str, Any]]:
+FRONTEND_PAIRS = ("all", "best")
+
+
+def preference_pairs(run_dir: str | Path, *, min_gap: float = 0.1, frontend_pairs: str = "all") -> list[dict[str, Any]]:
     run = RunDir.existing(run_dir)
     config = run.read_config()
     if int(config.get("samples", 1)) < 2:
@@ -36,28 +41,35 @@ def preference_pairs(run_dir: str | Path, *, min_gap: float = 0.05) -> list[dict
     for (task_id, _), record in sorted(run.latest().items()):
         if record.get("status") == "ok" and record.get("score") is not None:
             by_task.setdefault(task_id, []).append(record)
+    if frontend_pairs not in FRONTEND_PAIRS:
+        raise ColbenchError(f"unknown frontend pairing {frontend_pairs!r}; use {' or '.join(FRONTEND_PAIRS)}")
     pairs = []
     for task_id, records in by_task.items():
         task = task_with_reference(tasks, task_id, run_dir, config)
-        frontend = task.split == "frontend"
-        winners = records if frontend else [r for r in records if r.get("success")]
-        if not winners:
-            continue
-        best = max(winners, key=lambda r: (r["score"], -r["sample"]))
-        gap = min_gap if frontend else 0.0
-        for r in records:
-            if r is not best and r["score"] < best["score"] - gap:
-                pairs.append({"task_id": task_id, "split": task.split, "protocol": run_protocol(config),
-                              "problem_description": task.problem_description, "reference": task.ground_truth,
-                              "chosen": _trajectory(best), "rejected": _trajectory(r)})
+        if task.split == "frontend" and frontend_pairs == "all":
+            matched = [(a, b) if a["score"] > b["score"] else (b, a)
+                       for i, a in enumerate(records) for b in records[i + 1:]
+                       if abs(a["score"] - b["score"]) >= min_gap and a["score"] != b["score"]]
+        else:
+            winners = records if task.split == "frontend" else [r for r in records if r.get("success")]
+            if not winners:
+                continue
+            best = max(winners, key=lambda r: (r["score"], -r["sample"]))
+            gap = min_gap if task.split == "frontend" else 0.0
+            matched = [(best, r) for r in records if r is not best and r["score"] <= best["score"] - gap
+                       and r["score"] < best["score"]]
+        pairs += [{"task_id": task_id, "split": task.split, "protocol": run_protocol(config),
+                   "problem_description": task.problem_description, "reference": task.ground_truth,
+                   "chosen": _trajectory(chosen), "rejected": _trajectory(rejected)} for chosen, rejected in matched]
     return pairs
 
 
-def write_preference_pairs(run_dir: str | Path, out: str | Path, *, min_gap: float = 0.05) -> int:
+def write_preference_pairs(run_dir: str | Path, out: str | Path, *, min_gap: float = 0.1,
+                           frontend_pairs: str = "all") -> int:
     if not isinstance(min_gap, (int, float)) or not math.isfinite(min_gap) or min_gap < 0:
         raise ColbenchError(f"--min-gap must be a finite number of at least 0, got {min_gap}")
     check_writable(out, "preference pairs")
-    pairs = preference_pairs(run_dir, min_gap=min_gap)
+    pairs = preference_pairs(run_dir, min_gap=min_gap, frontend_pairs=frontend_pairs)
     if not pairs:
         raise ColbenchError(f"{run_dir} gives no preference pairs: {_why_no_pairs(run_dir)}")
     write_jsonl_atomic(out, pairs)

@@ -94,3 +94,32 @@ def test_trajectories_without_reference_solutions_are_one_sentence(tmp_path):
     proc = train("import", src, "--out", tmp_path / "imported")
     assert proc.returncode == 2 and "no reference solution" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def make_front_run(path, scores: list[float]):
+    taskset = load_tasks("bundled", "frontend")
+    run = RunDir(path)
+    run.start({"agent": "x", "human": "offline", "split": "frontend", "tasks": "bundled", "samples": len(scores),
+               "tasks_path": str(taskset.path), "tasks_sha256": taskset.sha256})
+    writer = EpisodeWriter(run.episodes_path)
+    for sample, score in enumerate(scores):
+        writer.append({"task_id": taskset.tasks[0].task_id, "sample": sample, "status": "ok", "score": score,
+                       "success": None, "turns": [{"role": "agent", "content": f"page {sample}"}], "answer": "<html/>"})
+    writer.close()
+    return path
+
+
+def test_frontend_pairs_are_every_two_pages_a_tenth_apart_as_the_original_makes_them(tmp_path):
+    run = make_front_run(tmp_path / "run", [0.5, 0.65, 0.9, 0.58])
+    got = {}
+    for mode in ("all", "best"):
+        out = tmp_path / f"{mode}.jsonl"
+        proc = train("prefs", run, "--out", out, "--frontend-pairs", mode)
+        assert proc.returncode == 0, proc.stderr
+        got[mode] = sorted((p["chosen"]["sample"], p["rejected"]["sample"])
+                           for p in map(json.loads, out.read_text().splitlines()))
+    # all (the default): 0.65 > 0.5 counts too; 0.58 vs 0.5 and 0.65 vs 0.58 are under 0.1 apart.
+    assert got["all"] == [(1, 0), (2, 0), (2, 1), (2, 3)]
+    assert got["best"] == [(2, 0), (2, 1), (2, 3)]
+    proc = train("prefs", run, "--out", tmp_path / "default.jsonl")
+    assert (tmp_path / "default.jsonl").read_text() == (tmp_path / "all.jsonl").read_text()
