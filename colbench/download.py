@@ -44,7 +44,8 @@ from colbench.errors import ColbenchError
 from colbench.jsonl import write_bytes_atomic
 from colbench.official import ORIGINAL_REPO, PROMPT_FILES
 from colbench.protocol import SWEET_RL_PHOTO_FILE, SWEET_RL_PHOTO_ID, sweet_rl_photo_urls
-from colbench.tasks import OFFICIAL_FILES, OFFICIAL_LIMITS, data_dir, is_official
+from colbench.tasks import (OFFICIAL_CONTENT_SHA256, OFFICIAL_FILES, OFFICIAL_LIMITS, data_dir, is_official,
+                            lines_content_sha256)
 
 ORIGINAL_FULL_COMMIT = "38daf2a58497e898a65ef530a7b1c13ff4b0f128"
 PROMPTS_URL = f"https://raw.githubusercontent.com/{ORIGINAL_REPO}/{ORIGINAL_FULL_COMMIT}/prompts"
@@ -137,23 +138,22 @@ def _frontend_tasks(dest: Path, say: Callable[[str], None]) -> list[Path]:
         for t in targets:
             say(f"kept {t}")
         return targets
-    rows = _websight_rows(max(stop for _, stop in FRONTEND_FILES.values()), dest / f".websight-{WEBSIGHT_DIR}", say)
-    built = {name: "".join(json.dumps({"problem_description": idea, "ground_truth": sweet_rl_photo_urls(text)}) + "\n"
-                           for idea, text in rows[start:stop]).encode()
+    cache = dest / f".websight-{WEBSIGHT_DIR}"
+    rows = _websight_rows(max(stop for _, stop in FRONTEND_FILES.values()), cache, say)
+    built = {name: [json.dumps({"problem_description": idea, "ground_truth": sweet_rl_photo_urls(text)}) + "\n"
+                    for idea, text in rows[start:stop]]
              for name, (start, stop) in FRONTEND_FILES.items()}
-    test = dest / (OFFICIAL_FILES["frontend"] + ".partial")
-    test.write_bytes(built[OFFICIAL_FILES["frontend"]])
-    official = is_official(test, "frontend")
-    test.unlink()
-    if not official:
-        shutil.rmtree(dest / f".websight-{WEBSIGHT_DIR}", ignore_errors=True)  # fetched afresh next time
+    test = built[OFFICIAL_FILES["frontend"]]
+    if lines_content_sha256(test, OFFICIAL_LIMITS["frontend"], "the built frontend test set") != \
+            OFFICIAL_CONTENT_SHA256["frontend"]:
+        shutil.rmtree(cache, ignore_errors=True)  # fetched afresh next time
         raise ColbenchError(f"the frontend tasks built from {WEBSIGHT} {WEBSIGHT_DIR} are not the official ColBench "
                             f"frontend test set (its first {OFFICIAL_LIMITS['frontend']} tasks hash differently; "
                             "the dataset may have changed); they were not installed")
-    for name, data in built.items():
-        write_bytes_atomic(dest / name, data)
+    for name, lines in built.items():
+        write_bytes_atomic(dest / name, "".join(lines).encode())
         say(f"installed {dest / name}")
-    shutil.rmtree(dest / f".websight-{WEBSIGHT_DIR}", ignore_errors=True)
+    shutil.rmtree(cache, ignore_errors=True)
     return targets
 
 
@@ -217,9 +217,7 @@ def _websight_rows(count: int, cache: Path, say: Callable[[str], None]) -> list[
 
 def _photo(target: Path, say: Callable[[str], None]) -> Path:
     """The picsum photo the original shows for every picture, at its full size."""
-    from PIL import Image
-
-    if target.is_file() and _photo_ok(target.read_bytes()):
+    if target.is_file() and _image_size(target.read_bytes()) is not None:
         say(f"kept {target}")
         return target
     base = os.environ.get("COLBENCH_PICSUM_URL", PICSUM_URL).rstrip("/")
@@ -233,12 +231,7 @@ def _photo(target: Path, say: Callable[[str], None]) -> Path:
     except (urllib.error.URLError, OSError, ValueError, KeyError, TypeError) as exc:
         raise ColbenchError(f"cannot fetch the picsum photo {SWEET_RL_PHOTO_ID} from {base} ({_why(exc)}); pages still "
                             "render offline with a placeholder for it; run the command again to retry") from exc
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            size = img.size
-    except Exception:
-        size = None
-    if size != (width, height):
+    if _image_size(data) != (width, height):
         raise ColbenchError(f"{url} is not a {width}x{height} image as picsum's info says; it was not installed")
     target.parent.mkdir(parents=True, exist_ok=True)
     write_bytes_atomic(target, data)
@@ -246,15 +239,16 @@ def _photo(target: Path, say: Callable[[str], None]) -> Path:
     return target
 
 
-def _photo_ok(data: bytes) -> bool:
+def _image_size(data: bytes) -> tuple[int, int] | None:
+    """The size of a well-formed image, or None."""
     from PIL import Image
 
     try:
         with Image.open(io.BytesIO(data)) as img:
             img.verify()
-        return True
+            return img.size
     except Exception:
-        return False
+        return None
 
 
 def _sha256(data: bytes) -> str:

@@ -857,7 +857,8 @@ def render_site(tables: dict[str, pd.DataFrame], reported: dict[str, Any], hashe
         panels.append(
             f'<section role="tabpanel" id="panel-{split}" aria-labelledby="tab-{split}"{"" if i == 0 else " hidden"}>'
             f'<p class="note">Official test set: the first {OFFICIAL_LIMITS[split]} tasks of the published {split} '
-            f'test file{f" (content sha256 {_e(sha[:16])}...)" if sha else ""}. Click a column header to sort.</p>{extra}'
+            f'test file{f" (content sha256 {_e(sha[:16])}...)" if sha else ""}. Click a column header to sort.</p>'
+            f'{extra}'
             f'<h2>{_e(chart_col.label)}</h2>{render_chart(frame, chart_col)}{_table_html(split, frame)}</section>')
     source = reported.get("source")
     foot = (f'<p class="note">Rows marked <span class="badge rep">{REPORTED_LABEL}</span> carry the numbers published '

@@ -82,15 +82,17 @@ def run_config(cfg: EvalConfig, taskset: TaskSet, agent: Agent, human: Human,
     if cfg.split == "frontend":
         from colbench.render import VIEWPORT
 
-        out["viewport"] = list(render_settings(cfg).get("viewport", VIEWPORT))
+        settings = render_settings(cfg)
+        out["viewport"] = list(settings.get("viewport", VIEWPORT))
         if cfg.protocol == "sweet_rl":
             # The original showed a real photo (picsum id 48) for every picture; without a
             # local copy, the renderer draws its deterministic placeholder of the same size.
-            photo = render_settings(cfg).get("photos", {}).get(SWEET_RL_PHOTO_ID)
-            out["picsum_photo"] = (f"picsum id {SWEET_RL_PHOTO_ID}, sha256 {hashlib.sha256(photo.read_bytes()).hexdigest()}" if photo is not None
-                                   else "placeholder")
+            photo = settings.get("photos", {}).get(SWEET_RL_PHOTO_ID)
+            out["picsum_photo"] = "placeholder" if photo is None else \
+                f"picsum id {SWEET_RL_PHOTO_ID}, sha256 {hashlib.sha256(photo.read_bytes()).hexdigest()}"
     out.update({
-        "tasks_path": str(Path(taskset.path).resolve()), "tasks_sha256": taskset.sha256, "harness_version": __version__,
+        "tasks_path": str(Path(taskset.path).resolve()), "tasks_sha256": taskset.sha256,
+        "harness_version": __version__,
         "agent_name": getattr(agent, "name", cfg.agent), "human_name": getattr(human, "name", cfg.human),
         "agent_model": _model_settings(agent), "human_model": _model_settings(human),
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),

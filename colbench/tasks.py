@@ -121,6 +121,11 @@ def content_sha256(path: str | os.PathLike, limit: int) -> str:
     followed by a newline. Other formatting, other fields (task_id) or more lines after
     them give the same hash."""
     _, lines = read_lines(Path(path), "task file")
+    return lines_content_sha256(lines, limit, str(path))
+
+
+def lines_content_sha256(lines: list[str], limit: int, where: str) -> str:
+    """content_sha256 of task lines already read (`where` names them in errors)."""
     digest = hashlib.sha256()
     used = 0
     for lineno, line in enumerate(lines, start=1):
@@ -128,7 +133,7 @@ def content_sha256(path: str | os.PathLike, limit: int) -> str:
             break
         if not line.strip():
             continue
-        obj = parse_object(line, f"{path} line {lineno}")
+        obj = parse_object(line, f"{where} line {lineno}")
         fields = {k: obj[k] for k in CONTENT_FIELDS if k in obj}
         digest.update((json.dumps(fields, sort_keys=True, separators=(",", ":")) + "\n").encode("utf-8"))
         used += 1

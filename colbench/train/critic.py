@@ -4,8 +4,8 @@ The critic is a causal LM initialised from a base model; the base is the frozen 
 (its log-probabilities are computed once, before training). A trajectory's text carries the
 reference solution first (training-time information), then the user's request and the
 dialogue; a trajectory over max_length tokens loses its middle, never the reference (up to
-half the budget) or its latest turns. Each agent turn's advantage is beta x the mean token log-ratio critic / reference
-over that turn's tokens; a trajectory's score is their sum; the loss is
+half the budget) or its latest turns. Each agent turn's advantage is beta x the mean token
+log-ratio critic / reference over that turn's tokens; a trajectory's score is their sum; the loss is
 -log sigmoid(score_chosen - score_rejected).
 
 Reads the pairs JSONL of `colbench train prefs`; writes a Hugging Face checkpoint (model and
@@ -50,16 +50,18 @@ def encode_trajectory(tokenizer: Any, reference: str, problem: str, turns: list[
             segments.append(("assistant: " + t["content"] + "\n", agent_turn))
         else:
             segments.append(("user: " + t["content"] + "\n", 0))
+    head = 0  # tokens of the reference solution and the request
     for text, turn in segments:
         piece = tokenizer(text, add_special_tokens=False)["input_ids"]
         ids += piece
         turn_ids += [turn] * len(piece)
+        head = head or len(ids)
     if lengths is not None:
         lengths.append(len(ids))
     if len(ids) > max_length:
         # Cut the middle: the reference solution and the request (what the critic exists to
         # see; at most half the budget) and the latest turns (the one being scored last).
-        head = min(len(tokenizer(segments[0][0], add_special_tokens=False)["input_ids"]), max_length // 2)
+        head = min(head, max_length // 2)
         tail = max_length - head
         ids, turn_ids = ids[:head] + ids[-tail:], turn_ids[:head] + turn_ids[-tail:]
     return ids, turn_ids
@@ -140,7 +142,8 @@ def critic_pair_loss(model: Any, sequences: list[tuple[list[int], list[int]]], r
 
 
 def turn_advantages_of(model: Any, tokenizer: Any, reference_model: Any, rows: list[dict[str, Any]], *,
-                       beta: float = 0.1, max_length: int = CRITIC_MAX_LENGTH, batch_size: int = 8) -> list[list[float]]:
+                       beta: float = 0.1, max_length: int = CRITIC_MAX_LENGTH,
+                       batch_size: int = 8) -> list[list[float]]:
     """Per-turn advantages (beta x mean log-ratio critic / reference) of whole trajectories:
     rows carry reference, problem_description and turns."""
     import torch
@@ -158,8 +161,8 @@ def turn_advantages_of(model: Any, tokenizer: Any, reference_model: Any, rows: l
     return out
 
 
-def candidate_mean_logps(model: Any, tokenizer: Any, rows: list[dict[str, Any]], *, max_length: int = CRITIC_MAX_LENGTH,
-                         batch_size: int = 8) -> list[float]:
+def candidate_mean_logps(model: Any, tokenizer: Any, rows: list[dict[str, Any]], *,
+                         max_length: int = CRITIC_MAX_LENGTH, batch_size: int = 8) -> list[float]:
     """Mean token log-probability, under the critic's input (reference solution first), of a
     candidate agent reply after its context: rows carry reference, problem_description,
     context (the turns before) and text (the reply as the policy wrote it)."""

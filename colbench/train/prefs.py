@@ -30,7 +30,8 @@ def _trajectory(record: dict[str, Any]) -> dict[str, Any]:
 FRONTEND_PAIRS = ("all", "best")
 
 
-def preference_pairs(run_dir: str | Path, *, min_gap: float = 0.1, frontend_pairs: str = "all") -> list[dict[str, Any]]:
+def preference_pairs(run_dir: str | Path, *, min_gap: float = 0.1,
+                     frontend_pairs: str = "all") -> list[dict[str, Any]]:
     run = RunDir.existing(run_dir)
     config = run.read_config()
     if int(config.get("samples", 1)) < 2:
@@ -43,6 +44,7 @@ def preference_pairs(run_dir: str | Path, *, min_gap: float = 0.1, frontend_pair
             by_task.setdefault(task_id, []).append(record)
     if frontend_pairs not in FRONTEND_PAIRS:
         raise ColbenchError(f"unknown frontend pairing {frontend_pairs!r}; use {' or '.join(FRONTEND_PAIRS)}")
+    protocol = run_protocol(config)
     pairs = []
     for task_id, records in by_task.items():
         task = task_with_reference(tasks, task_id, run_dir, config)
@@ -58,7 +60,7 @@ def preference_pairs(run_dir: str | Path, *, min_gap: float = 0.1, frontend_pair
             gap = min_gap if task.split == "frontend" else 0.0
             matched = [(best, r) for r in records if r is not best and r["score"] <= best["score"] - gap
                        and r["score"] < best["score"]]
-        pairs += [{"task_id": task_id, "split": task.split, "protocol": run_protocol(config),
+        pairs += [{"task_id": task_id, "split": task.split, "protocol": protocol,
                    "problem_description": task.problem_description, "reference": task.ground_truth,
                    "chosen": _trajectory(chosen), "rejected": _trajectory(rejected)} for chosen, rejected in matched]
     return pairs

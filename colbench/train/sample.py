@@ -137,7 +137,8 @@ def pick_pairs(scored: list[tuple[float, str]], n: int, rng: random.Random) -> l
 
 
 def rank_candidates(candidates_path: str | Path, critic: str, out: str | Path, *, pairs_per_turn: int = 4,
-                    beta: float = 0.1, max_length: int = CRITIC_MAX_LENGTH, batch_size: int = 8, seed: int = 0) -> int:
+                    beta: float = 0.1, max_length: int = CRITIC_MAX_LENGTH, batch_size: int = 8,
+                    seed: int = 0) -> int:
     """Writes the action pairs JSONL; returns how many pairs."""
     import torch
 

@@ -10,17 +10,19 @@ from colbench.runs import EpisodeWriter, RunDir
 from colbench.tasks import load_tasks
 
 
-def make_run(path, samples: int, scores: dict[str, list[float]], same_dialogue: bool = False):
-    taskset = load_tasks("bundled", "backend")
+def make_run(path, samples: int, scores: dict[str, list[float]], same_dialogue: bool = False,
+             split: str = "backend"):
+    taskset = load_tasks("bundled", split)
     run = RunDir(path)
-    run.start({"agent": "x", "human": "offline", "split": "backend", "tasks": "bundled", "samples": samples,
+    run.start({"agent": "x", "human": "offline", "split": split, "tasks": "bundled", "samples": samples,
                "tasks_path": str(taskset.path), "tasks_sha256": taskset.sha256})
     writer = EpisodeWriter(run.episodes_path)
     for task_id, per_sample in scores.items():
         for sample, score in enumerate(per_sample):
             writer.append({"task_id": task_id, "sample": sample, "status": "ok", "score": score,
-                           "success": score == 1.0, "turns": [{"role": "agent", "content": "s" if same_dialogue else f"s{sample}"}],
-                           "answer": "def f(): pass"})
+                           "success": score == 1.0 if split == "backend" else None,
+                           "turns": [{"role": "agent", "content": "s" if same_dialogue else f"s{sample}"}],
+                           "answer": "def f(): pass" if split == "backend" else "<html/>"})
     writer.close()
     return path
 
@@ -96,21 +98,9 @@ def test_trajectories_without_reference_solutions_are_one_sentence(tmp_path):
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
-def make_front_run(path, scores: list[float]):
-    taskset = load_tasks("bundled", "frontend")
-    run = RunDir(path)
-    run.start({"agent": "x", "human": "offline", "split": "frontend", "tasks": "bundled", "samples": len(scores),
-               "tasks_path": str(taskset.path), "tasks_sha256": taskset.sha256})
-    writer = EpisodeWriter(run.episodes_path)
-    for sample, score in enumerate(scores):
-        writer.append({"task_id": taskset.tasks[0].task_id, "sample": sample, "status": "ok", "score": score,
-                       "success": None, "turns": [{"role": "agent", "content": f"page {sample}"}], "answer": "<html/>"})
-    writer.close()
-    return path
-
-
 def test_frontend_pairs_are_every_two_pages_a_tenth_apart_as_the_original_makes_them(tmp_path):
-    run = make_front_run(tmp_path / "run", [0.5, 0.65, 0.9, 0.58])
+    task_id = load_tasks("bundled", "frontend").tasks[0].task_id
+    run = make_run(tmp_path / "run", 4, {task_id: [0.5, 0.65, 0.9, 0.58]}, split="frontend")
     got = {}
     for mode in ("all", "best"):
         out = tmp_path / f"{mode}.jsonl"
