@@ -130,9 +130,19 @@ class _Slot:
     async def ensure(self) -> None:
         async with self.lock:
             if self.worker is None:
-                self.worker = await self.pool.start_worker()
+                worker = await self.pool.start_worker()
+                if self.pool.closed:  # closed while it started: nothing may outlive the pool
+                    await worker.close()
+                    raise SandboxError("the sandbox pool is closed")
+                self.worker = worker
                 self.generation += 1
                 self.reader_task = asyncio.create_task(self._read(self.worker, self.generation))
+
+    async def _refill(self) -> None:
+        try:
+            await self.ensure()
+        except Exception as exc:  # the next job that needs this slot tries again, and reports
+            log.info("could not start a replacement sandbox worker yet: %s", exc)
 
     async def _read(self, worker: Worker, generation: int) -> None:
         reason = "sandbox worker closed its stream"
@@ -172,6 +182,10 @@ class _Slot:
         if worker is not None:
             log.info("replacing %s: %s", worker.description, reason)
             self.pool.closing.add(asyncio.create_task(worker.close()))
+            if not self.pool.closed:
+                # The replacement starts now, not when the next job finds the slot empty:
+                # a container takes seconds to start, and meanwhile jobs go to live workers.
+                self.pool.closing.add(asyncio.create_task(self._refill()))
         task = self.reader_task
         if task is not None and task is not asyncio.current_task():
             task.cancel()
@@ -222,6 +236,7 @@ class WorkerPool:
         self.size = size
         self.seq = itertools.count(1)
         self.closing: set[asyncio.Task] = set()
+        self.closed = False
         self._slots = [_Slot(self) for _ in range(size)]
         self._lanes = asyncio.Semaphore(size * depth)
         self._load = [0] * size
@@ -248,7 +263,8 @@ class WorkerPool:
                 attempts += 1
                 if attempts > MAX_ATTEMPTS:
                     raise SandboxError(f"sandbox workers keep failing ({last_reason})")
-                i = min(range(self.size), key=self._load.__getitem__)
+                # The least loaded slot; among equals, one whose worker is up.
+                i = min(range(self.size), key=lambda k: (self._load[k], self._slots[k].worker is None))
                 self._load[i] += 1
                 try:
                     msg = await self._slots[i].request(payload, wait_s)
@@ -264,6 +280,7 @@ class WorkerPool:
                     self._load[i] -= 1
 
     async def close(self) -> None:
+        self.closed = True
         for slot in self._slots:
             await slot.retire("sandbox pool closed")
         while self.closing:

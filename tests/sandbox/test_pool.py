@@ -1,0 +1,106 @@
+"""The worker pool: a worker replaced after a job it could not clean up costs later jobs nothing.
+
+Workers here are real process-sandbox runners; only their start is held back by the test,
+standing in for a container that is slow to start on a loaded machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+
+from colbench.sandbox import Sandbox, WorkerPool
+from colbench.sandbox.process_backend import ProcessBackend
+from colbench.scoring.backend import BackendScorer
+from test_exploits import HONEST, TASK
+
+# Renices the process that forks every child (same uid may): the runner notices and asks to
+# be replaced. (SIGSTOP would not do here: in its PID namespace the factory is PID 1.)
+SPOIL_THE_WORKER = "import os\ndef target(x):\n    os.setpriority(os.PRIO_PROCESS, os.getppid(), 19)\n    return 0\n"
+
+
+class HeldStarts:
+    """start_worker for a pool: the first `free` starts go through, later ones wait for `go`."""
+
+    def __init__(self, backend: ProcessBackend, free: int):
+        self.backend, self.free = backend, free
+        self.go = asyncio.Event()
+        self.started: list = []
+        self.asked = 0
+
+    async def __call__(self):
+        self.asked += 1
+        if self.asked > self.free:
+            await self.go.wait()
+        worker = await self.backend.start_worker()
+        self.started.append(worker)
+        return worker
+
+
+async def _until(condition, seconds: float = 10.0) -> bool:
+    for _ in range(int(seconds / 0.02)):
+        if condition():
+            return True
+        await asyncio.sleep(0.02)
+    return condition()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_a_replaced_worker_is_restarted_at_once_and_the_next_job_runs_on_a_live_one():
+    async def main():
+        backend = ProcessBackend()
+        starts = HeldStarts(backend, free=2)
+
+        answers, references = WorkerPool(starts, size=2), WorkerPool(backend.start_worker, size=1)
+        scorer = BackendScorer(Sandbox("process", answers, references))
+        try:
+            await answers.start()
+            assert (await scorer.score(TASK, HONEST)).success
+            assert (await scorer.score(TASK, SPOIL_THE_WORKER)).passed == 0
+            # The stopped worker is being replaced (its start is held), and the next job does
+            # not wait for that: it runs on the worker that is up.
+            assert await _until(lambda: starts.asked == 3), starts.asked
+            honest = await asyncio.wait_for(scorer.score(TASK, HONEST), 15)
+            assert honest.success, [(t.status, t.error) for t in honest.tests]
+            assert len(starts.started) == 2
+            starts.go.set()
+            assert await _until(lambda: len(starts.started) == 3)  # started with no job asking
+        finally:
+            starts.go.set()
+            await asyncio.gather(answers.close(), references.close())
+        assert not any(_alive(w.proc.pid) for w in starts.started)
+
+    asyncio.run(main())
+
+
+def test_a_replacement_that_finishes_starting_after_the_pool_closed_is_stopped():
+    async def main():
+        backend = ProcessBackend()
+        starts = HeldStarts(backend, free=1)
+
+        answers, references = WorkerPool(starts, size=1), WorkerPool(backend.start_worker, size=1)
+        scorer = BackendScorer(Sandbox("process", answers, references))
+        await answers.start()
+        assert (await scorer.score(TASK, SPOIL_THE_WORKER)).passed == 0
+        assert await _until(lambda: starts.asked == 2)  # the replacement is starting, held
+        closing = asyncio.ensure_future(asyncio.gather(answers.close(), references.close()))
+        await asyncio.sleep(0.1)
+        starts.go.set()
+        await asyncio.wait_for(closing, 30)
+        assert len(starts.started) == 2
+        assert not any(_alive(w.proc.pid) for w in starts.started)
+
+    asyncio.run(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    pytest.main([__file__])
