@@ -11,10 +11,11 @@ backward, AdamW step, zero_grad, and the loss read back as the trainers log it) 
   critic    the step of colbench.train.critic.train_critic: --batch trajectory pairs,
             chosen and rejected in one forward batch, each trajectory a prefix (reference
             solution and request, 1/4 of the tokens) then --turns agent turns separated by
-            user replies; per-turn mean log-probabilities with the trainer's own helper
-            (critic.turn_mean_logps: common.padded_token_logps + losses.turn_means), minus the
-            frozen reference's (computed once, before timing, as the trainer does), times
-            beta, into losses.bradley_terry_loss (critic.critic_pair_loss);
+            user replies; per-turn log-probability sums with the trainer's own helper
+            (critic.turn_logp_sums: common.padded_token_logps + losses.turn_sums) against the
+            frozen reference's (computed once, before timing, as the trainer does), scored as
+            the released trainer does (one token-weighted mean log-ratio, times beta) into
+            losses.bradley_terry_loss (critic.critic_pair_loss);
   actor     the step of colbench.train.policy.train_dpo: --batch action pairs, chosen and
             rejected in one forward batch, the prompt (3/4 of the tokens) masked and the
             reply trained; policy.example_logps into losses.dpo_loss (beta 0.1, NLL 0.01)
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     import transformers
 
     from colbench.train.common import Training, TrainConfig
-    from colbench.train.critic import turn_mean_logps, critic_pair_loss
+    from colbench.train.critic import critic_pair_loss, turn_logp_sums
     from colbench.train.policy import dpo_pair_loss, example_logps
 
     transformers.utils.logging.set_verbosity_error()
@@ -159,8 +160,10 @@ def main(argv: list[str] | None = None) -> int:
     beta, nll = 0.1, 0.01
 
     # The frozen references, computed once before training, as the trainers do.
-    critic_ref, actor_ref = run.frozen(lambda: (turn_mean_logps(model, critic_seqs, pad, args.turns),
-                                                example_logps(model, actor_examples, pad)[0]))
+    critic_ref = run.frozen(len(critic_seqs), lambda idx: turn_logp_sums(model, [critic_seqs[i] for i in idx], pad,
+                                                                         args.turns)[0])
+    actor_ref = run.frozen(len(actor_examples), lambda idx: example_logps(model, [actor_examples[i] for i in idx],
+                                                                          pad)[0])
     sft_ids = ids.to(device)
     sft_mask = torch.ones_like(sft_ids)
 
@@ -175,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
                                                 actor_ref[b:], pad, beta=beta, nll=nll))[0].item()
 
     methods = [("baseline", "baseline: plain SFT (HF causal-LM loss)", baseline_step),
-               ("critic", "critic: Bradley-Terry, per-turn mean log-ratios", critic_step),
+               ("critic", "critic: Bradley-Terry, token-mean log-ratios", critic_step),
                ("actor", "actor: DPO + NLL, prompt masked", actor_step)]
     cuda = device.type == "cuda"
 

@@ -22,14 +22,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 MUTATIONS = {
-    "per-turn sum instead of mean": (
+    "token sum instead of token mean (released score)": (
         "colbench/train/losses.py",
-        "torch.where(present, sums / counts.clamp(min=1), torch.zeros_like(sums))",
-        "torch.where(present, sums, torch.zeros_like(sums))"),
+        "return beta * (sums - ref_sums).sum(dim=-1) / counts.sum(dim=-1).clamp(min=1)",
+        "return beta * (sums - ref_sums).sum(dim=-1)"),
+    "per-turn sum instead of mean (paper's score)": (
+        "colbench/train/losses.py",
+        "means = torch.where(present, (sums - ref_sums) / counts.clamp(min=1), torch.zeros_like(sums))",
+        "means = torch.where(present, sums - ref_sums, torch.zeros_like(sums))"),
     "no frozen-reference subtraction in the critic loss": (
         "colbench/train/critic.py",
-        "adv = beta * (means - ref_means.to(means.device))",
-        "adv = beta * means"),
+        "scores = trajectory_scores(sums, ref_sums.to(sums.device), counts, beta=beta, score=score)",
+        "scores = trajectory_scores(sums, 0 * ref_sums.to(sums.device), counts, beta=beta, score=score)"),
+    "the critic does not see the reference solution": (
+        "colbench/train/critic.py",
+        "prefix = CRITIC_PREFIX.format(reference=reference)",
+        "prefix = CRITIC_PREFIX.format(reference='')"),
     "agent token marks shifted by one": (
         "colbench/train/common.py",
         "return token_logps(logits, ids[:, 1:]), marks[:, 1:] * attn[:, 1:]",
@@ -42,6 +50,14 @@ MUTATIONS = {
         "colbench/train/sample.py",
         'scored.append((beta * (critic_logps[k] - c["ref_mean_logp"]), c["text"]))',
         'scored.append((beta * (c["ref_mean_logp"] - critic_logps[k]), c["text"]))'),
+    "ranking reference given the reference solution": (
+        "colbench/train/sample.py",
+        'agent_messages(r["split"], r["problem_description"], r["context"],',
+        'agent_messages(r["split"], r["reference"] + r["problem_description"], r["context"],'),
+    "constant lr in the released recipe": (
+        "colbench/train/common.py",
+        "    if not released:\n        return get_scheduler(\"constant\", optim)",
+        "    if True:\n        return get_scheduler(\"constant\", optim)"),
 }
 
 

@@ -83,6 +83,10 @@ def _train_flags(p: argparse.ArgumentParser, *, epochs: int, batch_size: int, ma
     p.add_argument("--gradient-checkpointing", choices=["auto", "on", "off"], default="auto")
     p.add_argument("--precision", choices=["auto", "no", "fp16", "bf16"], default="auto")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--optimizer", choices=["released", "constant"], default="released",
+                   help="released (default, the released trainer's): AdamW betas (0.9, 0.95), no weight decay, "
+                        "cosine from 3%% warm-up to 0.1 x lr, gradient norm clipped to 1.0; constant: AdamW's "
+                        "defaults at a constant lr, no clipping")
     if beta is not None:
         p.add_argument("--beta", type=_positive_float, default=beta)
     if nll is not None:
@@ -175,6 +179,12 @@ def build_parser() -> argparse.ArgumentParser:
     cr = trs.add_parser("critic", help="train the critic (Bradley-Terry over trajectory pairs)")
     cr.add_argument("--pairs", required=True, help="pairs JSONL from `colbench train prefs`")
     _train_flags(cr, epochs=4, batch_size=8, max_length=CRITIC_MAX_LENGTH, beta=0.1)
+    cr.add_argument("--critic-score", dest="score", choices=["token_mean", "turn_means"], default="token_mean",
+                    help="a trajectory's score: token_mean (default, the released trainer's): one mean log-ratio "
+                         "over all agent tokens; turn_means (the paper's text): the sum of per-turn means")
+    cr.add_argument("--critic-input", dest="input_format", choices=["chat", "plain"], default="chat",
+                    help="chat (default, the released trainer's): the dialogue in the model's chat template with "
+                         "the agent's system prompt, after the reference solution; plain: a plain transcript")
     cr.set_defaults(func=cmd_train_critic)
     sa = trs.add_parser("sample", help="policy candidates for a fraction of a run's agent turns")
     sa.add_argument("run_dir")
@@ -185,8 +195,15 @@ def build_parser() -> argparse.ArgumentParser:
     sa.add_argument("--fraction", type=_positive_float, default=0.1, help="fraction of the turns (default 0.1)")
     sa.add_argument("--temperature", type=_non_negative_float, default=1.0)
     sa.add_argument("--top-p", type=_positive_float, default=1.0)
-    sa.add_argument("--max-new-tokens", type=_positive_int, default=512)
+    sa.add_argument("--max-new-tokens", type=_positive_int, default=1024, help="per candidate (default 1024, the "
+                    "released scripts')")
     sa.add_argument("--max-length", type=_positive_int, default=CRITIC_MAX_LENGTH)
+    sa.add_argument("--rank-reference", choices=["policy", "critic_input"], default="policy",
+                    help="what ranking subtracts from the critic: policy (default, the released scripts'): the "
+                         "reference model on the policy's own prompt, without the reference solution; "
+                         "critic_input: the reference model on the critic's input")
+    sa.add_argument("--critic-input", dest="input_format", choices=["chat", "plain"], default="chat",
+                    help="the critic's input format, for --rank-reference critic_input")
     sa.add_argument("--engine", choices=["auto", "transformers", "vllm"], default="auto",
                     help="generation engine (auto: vLLM when installed and on GPU)")
     sa.add_argument("--seed", type=int, default=0)

@@ -11,7 +11,7 @@ def backend_task(ground_truth: str, calls: list[str], task_id: str = "t") -> Tas
                 test_cases={f"test{i + 1}": c for i, c in enumerate(calls)})
 
 
-def tiny_causal_lm(directory, *, eos_bias: float = 0.0):
+def tiny_causal_lm(directory, *, eos_bias: float = 0.0, hidden: int = 32, layers: int = 2, heads: int = 2):
     """A tiny Llama-style model with random weights and a tokenizer trained on the fly,
     saved with save_pretrained: a real local model for tests, with no download."""
     from pathlib import Path
@@ -31,8 +31,9 @@ def tiny_causal_lm(directory, *, eos_bias: float = 0.0):
     tok.decoder = decoders.ByteLevel()
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", pad_token="<pad>", eos_token="</s>")
     fast.save_pretrained(directory)
-    config = LlamaConfig(vocab_size=fast.vocab_size, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=4096,
+    config = LlamaConfig(vocab_size=fast.vocab_size, hidden_size=hidden, intermediate_size=2 * hidden,
+                         num_hidden_layers=layers, num_attention_heads=heads, num_key_value_heads=heads,
+                         max_position_embeddings=4096,
                          pad_token_id=fast.pad_token_id, eos_token_id=fast.eos_token_id)
     torch.manual_seed(0)
     model = LlamaForCausalLM(config)

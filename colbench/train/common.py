@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,13 @@ class TrainConfig:
     lora_alpha: int = 16
     gradient_checkpointing: str = "auto"  # auto: on when training on a GPU
     precision: str = "auto"  # auto: bf16 on GPU (or what `accelerate launch` set), fp32 on CPU
+    # "released" (the released trainer): AdamW with betas (0.9, 0.95) and no weight decay, a
+    # cosine schedule from 3% warm-up steps down to 0.1 x lr, gradients clipped to norm 1.0;
+    # "constant": AdamW with torch's defaults at a constant lr, no clipping.
+    optimizer: str = "released"
+
+
+OPTIMIZERS = ("released", "constant")
 
 
 def load_jsonl(path: str | Path, what: str) -> list[dict[str, Any]]:
@@ -87,6 +95,16 @@ def load_model(path: str, *, dtype: Any = None) -> tuple[Any, Any]:
     return model, tokenizer
 
 
+def scoring_model(path: str) -> tuple[Any, Any]:
+    """A checkpoint loaded to score text (no training): on the GPU in bf16 when there is
+    one, in fp32 on the CPU; in eval mode."""
+    import torch
+
+    gpu = torch.cuda.is_available()
+    model, tokenizer = load_model(path, dtype=torch.bfloat16 if gpu else None)
+    return model.to("cuda" if gpu else "cpu").eval(), tokenizer
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0][:200] if text else type(exc).__name__
@@ -102,10 +120,13 @@ def make_accelerator(cfg: TrainConfig) -> tuple[Any, int]:
     if precision == "auto":
         # `accelerate launch` passes its config's precision through the environment.
         precision = os.environ.get("ACCELERATE_MIXED_PRECISION") or ("bf16" if torch.cuda.is_available() else "no")
-    processes = PartialState().num_processes
+    # Without a GPU, several processes (torchrun) are DDP over gloo: accelerate needs telling
+    # (else each process thinks it is alone).
+    cpu = not torch.cuda.is_available()
+    processes = PartialState(cpu=cpu).num_processes
     micro = min(cfg.micro_batch_size or cfg.batch_size, max(1, cfg.batch_size // processes))
     accumulation = max(1, cfg.batch_size // (micro * processes))
-    return Accelerator(mixed_precision=precision, gradient_accumulation_steps=accumulation), micro
+    return Accelerator(cpu=cpu, mixed_precision=precision, gradient_accumulation_steps=accumulation), micro
 
 
 def prepare_model(path: str, cfg: TrainConfig, accelerator: Any) -> tuple[Any, Any]:
@@ -162,36 +183,64 @@ class Training:
     def __init__(self, base_model: str, cfg: TrainConfig, n_examples: int, out_dir: str | Path, stage: str):
         import torch
 
+        if cfg.optimizer not in OPTIMIZERS:
+            raise ColbenchError(f"unknown optimizer recipe {cfg.optimizer!r}; use {' or '.join(OPTIMIZERS)}")
         self.cfg, self.base_model = cfg, base_model
         self.accelerator, self.micro = make_accelerator(cfg)
         torch.manual_seed(cfg.seed)
         model, self.tokenizer = prepare_model(base_model, cfg, self.accelerator)
-        optim = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
+        params = [p for p in model.parameters() if p.requires_grad]
+        released = cfg.optimizer == "released"
+        optim = (torch.optim.AdamW(params, lr=cfg.lr, betas=(0.9, 0.95), weight_decay=0.0) if released
+                 else torch.optim.AdamW(params, lr=cfg.lr))
         self.model, self.optim, self.loader = self.accelerator.prepare(
             model, optim, index_loader(n_examples, self.micro, cfg.seed))
+        self.clip = 1.0 if released else None
+        # Stepped here once per optimizer step (not handed to accelerate, which would step it
+        # once per process).
+        self.schedule = lr_schedule(self.optim, cfg.epochs * math.ceil(n_examples / cfg.batch_size), released)
+        self._lr_taken = cfg.lr
         self.out = Path(out_dir)
         self.out.mkdir(parents=True, exist_ok=True)
         self.log_path = self.out / f"{stage}_log.jsonl"
 
-    def frozen(self, compute: Any) -> Any:
-        """`compute()` with the starting weights and no gradients: the frozen reference."""
+    def frozen(self, n: int, rows: Any) -> Any:
+        """The frozen reference: `rows(indices)` (a tensor, one row per index) for indices
+        0..n-1 with the starting weights and no gradients. Each process computes an equal
+        share, in micro-batches (under ZeRO-3 every process must run as many forward passes),
+        and the shares are gathered, so every process holds all n rows."""
         import torch
 
+        acc = self.accelerator
+        per = math.ceil(n / acc.num_processes)
+        mine = list(range(acc.process_index * per, min(n, (acc.process_index + 1) * per)))
+        mine += [mine[-1] if mine else 0] * (per - len(mine))  # padding rows, dropped below
         self.model.eval()
         with torch.no_grad():
-            value = compute()
+            share = torch.cat([rows(part) for part in chunks(mine, self.micro)])
         self.model.train()
-        return value
+        return acc.gather(share)[:n] if acc.num_processes > 1 else share
 
     def update(self, loss_fn: Any) -> Any:
         """One micro-batch: `loss_fn()` -> (loss, extra), backward, and the optimizer step
         once gradients have accumulated over the batch."""
-        with self.accelerator.accumulate(self.model):
+        acc = self.accelerator
+        with acc.accumulate(self.model):
             loss, extra = loss_fn()
-            self.accelerator.backward(loss)
+            acc.backward(loss)
+            if acc.sync_gradients and self.clip is not None:
+                acc.clip_grad_norm_(self.model.parameters(), self.clip)
             self.optim.step()
             self.optim.zero_grad()
+            if acc.sync_gradients:
+                self._lr_taken = self.schedule.get_last_lr()[0]
+                self.schedule.step()
         return loss, extra
+
+    @property
+    def last_lr(self) -> float:
+        """The learning rate of the optimizer step just taken."""
+        return self._lr_taken
 
     def fit(self, step: Any) -> list[dict[str, Any]]:
         acc = self.accelerator
@@ -203,12 +252,23 @@ class Training:
                 values = {"loss": loss, **extra}
                 pending.append({k: acc.gather(v.detach().reshape(-1)).float().mean().item() for k, v in values.items()})
                 if acc.sync_gradients:  # one log line per optimizer step, averaged over its micro-batches
-                    steps.write(epoch=epoch, step=len(steps.rows) + 1,
+                    steps.write(epoch=epoch, step=len(steps.rows) + 1, lr=self.last_lr,
                                 **{k: sum(p[k] for p in pending) / len(pending) for k in pending[0]})
                     pending = []
         steps.close()
         save_checkpoint(acc, self.model, self.tokenizer, self.out, base_path=self.base_model, lora=self.cfg.lora_r > 0)
         return steps.rows
+
+
+def lr_schedule(optim: Any, steps: int, released: bool) -> Any:
+    """The released trainer's schedule (transformers' cosine_with_min_lr: linear warm-up over
+    ceil(3%) of the steps, then a half cosine down to 0.1 x lr), or a constant lr."""
+    from transformers import get_scheduler
+
+    if not released:
+        return get_scheduler("constant", optim)
+    return get_scheduler("cosine_with_min_lr", optim, num_warmup_steps=math.ceil(0.03 * steps),
+                         num_training_steps=steps, scheduler_specific_kwargs={"min_lr_rate": 0.1})
 
 
 class StepLog:

@@ -4,9 +4,14 @@ Shapes: B sequences, T tokens. `turn_ids` (B, T) marks each token with the 1-bas
 the agent turn it belongs to, and 0 for every other token (system prompt, the user's
 request, human replies, padding): only agent tokens carry credit.
 
-- Critic (Bradley-Terry over trajectory pairs): the per-turn advantage is
-  beta x the mean, over that agent turn's tokens, of log p_critic - log p_reference; a
-  trajectory's score is the sum over its agent turns; loss = -log sigmoid(s_chosen - s_rejected).
+- Critic (Bradley-Terry over trajectory pairs): loss = -log sigmoid(s_chosen - s_rejected),
+  where a trajectory's score s is, by `score`:
+  - "token_mean" (the released trainer, which produced the paper's Table 2): beta x the mean
+    of log p_critic - log p_reference over all agent tokens of the trajectory (a long turn
+    weighs more);
+  - "turn_means" (the paper's text): the sum over agent turns of the per-turn advantage,
+    beta x the mean of that log-ratio over the turn's tokens.
+  Either way the per-turn advantage used to inspect credit is the per-turn mean.
 - Actor (DPO on per-turn action pairs, with a small NLL term): with pi and ref the summed
   log-probabilities of an action's tokens under the policy and the frozen reference,
   loss = -log sigmoid(beta x ((pi_c - ref_c) - (pi_r - ref_r))) + nll x (-pi_c / len_c).
@@ -23,12 +28,19 @@ def token_logps(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return torch.gather(F.log_softmax(logits.float(), dim=-1), 2, labels.unsqueeze(-1)).squeeze(-1)
 
 
+CRITIC_SCORES = ("token_mean", "turn_means")
+
+
+def turn_sums(values: torch.Tensor, turn_ids: torch.Tensor, n_turns: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, n_turns) sum of `values` over each agent turn's tokens, and their counts."""
+    onehot = F.one_hot(turn_ids.long(), n_turns + 1)[..., 1:].to(values.dtype)  # drop turn 0: not agent tokens
+    return torch.einsum("bt,btk->bk", values, onehot), onehot.sum(dim=1)
+
+
 def turn_means(values: torch.Tensor, turn_ids: torch.Tensor, n_turns: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(B, n_turns) mean of `values` over each agent turn's tokens (0 where a turn is absent),
     and (B, n_turns) which turns exist."""
-    onehot = F.one_hot(turn_ids.long(), n_turns + 1)[..., 1:].to(values.dtype)  # drop turn 0: not agent tokens
-    counts = onehot.sum(dim=1)
-    sums = torch.einsum("bt,btk->bk", values, onehot)
+    sums, counts = turn_sums(values, turn_ids, n_turns)
     present = counts > 0
     return torch.where(present, sums / counts.clamp(min=1), torch.zeros_like(sums)), present
 
@@ -48,9 +60,22 @@ def turn_advantages(logps: torch.Tensor, ref_logps: torch.Tensor, turn_ids: torc
     return beta * means
 
 
-def bradley_terry_loss(chosen_adv: torch.Tensor, rejected_adv: torch.Tensor) -> torch.Tensor:
-    """Trajectory pairs: the advantages (B, K) are summed over turns into trajectory scores."""
-    return -F.logsigmoid(chosen_adv.sum(dim=-1) - rejected_adv.sum(dim=-1)).mean()
+def trajectory_scores(sums: torch.Tensor, ref_sums: torch.Tensor, counts: torch.Tensor, *, beta: float,
+                      score: str = "token_mean") -> torch.Tensor:
+    """(B,) critic scores from per-turn sums (B, K) of the critic's and the reference's token
+    log-probabilities and the turns' token counts (B, K); `score` as in the module's doc."""
+    if score == "token_mean":
+        return beta * (sums - ref_sums).sum(dim=-1) / counts.sum(dim=-1).clamp(min=1)
+    if score == "turn_means":
+        present = counts > 0
+        means = torch.where(present, (sums - ref_sums) / counts.clamp(min=1), torch.zeros_like(sums))
+        return beta * means.sum(dim=-1)
+    raise ValueError(f"unknown critic score {score!r}")
+
+
+def bradley_terry_loss(chosen: torch.Tensor, rejected: torch.Tensor) -> torch.Tensor:
+    """Trajectory pairs: -log sigmoid(score_chosen - score_rejected), averaged over pairs."""
+    return -F.logsigmoid(chosen - rejected).mean()
 
 
 def sequence_logp(logps: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

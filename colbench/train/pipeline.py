@@ -126,6 +126,73 @@ def _agent_toml(path: Path, model: str, temperature: float, max_tokens: int) -> 
     return str(path)
 
 
+class Ranks:
+    """The processes of one pipeline under `accelerate launch` (RANK and WORLD_SIZE in the
+    environment; one process otherwise). Stages that collect, score or write files run on
+    the main process; the others wait for their output by polling the file system, not a
+    collective (a collect can take hours, longer than a process group's timeout). A stage
+    that fails on the main process leaves a `.failed` marker in work_dir, and the waiting ones stop."""
+
+    POLL_S = 2.0
+
+    def __init__(self, work: Path):
+        import os
+
+        self.rank, self.world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+        self.main = self.rank == 0
+        # One launch's markers: its processes share the launcher as their parent.
+        launch = os.environ.get("TORCHELASTIC_RUN_ID", "") + f"-{os.getppid()}"
+        self.work, self.launch = work, launch
+        self.failed = work / f".failed{launch}"
+        self._token = 0
+
+    def clear_failure(self) -> None:
+        """Markers of earlier launches go (the main process, at the start)."""
+        for old in [*self.work.glob(".failed*"), *self.work.glob(".step*")]:
+            if self.launch not in old.name:
+                old.unlink(missing_ok=True)
+
+    def guard(self, name: str) -> Any:
+        """Around a stage: on failure the main process leaves the stage's name in its marker."""
+        import contextlib
+
+        ranks = self
+
+        @contextlib.contextmanager
+        def guarded() -> Any:
+            try:
+                yield
+            except BaseException as exc:
+                if ranks.main and ranks.world > 1:
+                    ranks.failed.write_text(f"{name}: {exc}\n", encoding="utf-8")
+                raise
+        return guarded()
+
+    def wait_for(self, name: str, ready: Callable[[], bool]) -> None:
+        import time
+
+        while not ready():
+            if self.failed.exists():
+                raise ColbenchError(f"the main process failed at the {name} stage "
+                                    f"({self.failed.read_text(encoding='utf-8').strip()}); see its output")
+            time.sleep(self.POLL_S)
+
+    def together(self, action: Callable[[], Any]) -> None:
+        """`action` on the main process only; the others go on once it is done."""
+        self._token += 1
+        marker = self.work / f".step{self.launch}-{self._token}"
+        if self.world == 1:
+            action()
+            return
+        if self.main:
+            marker.unlink(missing_ok=True)
+            with self.guard("set-up"):
+                action()
+            marker.write_text("", encoding="utf-8")
+        else:
+            self.wait_for("set-up", marker.exists)
+
+
 def run_pipeline(config_path: str | Path, *, progress: Callable[[str], Any] = log.info) -> dict[str, Any]:
     from colbench.runner import EvalConfig, evaluate
     from colbench.runs import RunDir
@@ -140,11 +207,14 @@ def run_pipeline(config_path: str | Path, *, progress: Callable[[str], Any] = lo
     stages = stage_configs(doc)
     work = Path(pipe["work_dir"]).expanduser()
     work.mkdir(parents=True, exist_ok=True)
+    rank = Ranks(work)
     saved = work / "pipeline.toml"
     text = Path(config_path).read_text(encoding="utf-8")
-    if saved.exists() and _expand_doc(tomllib.loads(saved.read_text(encoding="utf-8"))) != doc:
-        raise ColbenchError(f"{work} was made by a different pipeline config ({saved}); use another work_dir")
-    saved.write_text(text, encoding="utf-8")
+    if rank.main:
+        if saved.exists() and _expand_doc(tomllib.loads(saved.read_text(encoding="utf-8"))) != doc:
+            raise ColbenchError(f"{work} was made by a different pipeline config ({saved}); use another work_dir")
+        rank.clear_failure()
+        saved.write_text(text, encoding="utf-8")
     base = str(Path(pipe["base_model"]).expanduser())
     split = pipe.get("split", "backend")
     algorithm = pipe.get("algorithm", "sweet-rl")
@@ -154,22 +224,36 @@ def run_pipeline(config_path: str | Path, *, progress: Callable[[str], Any] = lo
               "protocol": str(pipe.get("protocol", DEFAULT_PROTOCOL))}
     result: dict[str, Any] = {"work_dir": str(work)}
 
+    def complete(path: Path) -> bool:
+        return path.exists() and (path.is_file() or (path / "config.json").is_file() or
+                                  (path / "summary.json").is_file())
+
     def done(name: str, path: Path) -> bool:
-        exists = path.exists() and (path.is_file() or (path / "config.json").is_file() or
-                                    (path / "summary.json").is_file())
-        progress(f"{name}: {'kept' if exists else 'running'} ({path})")
+        """Whether stage `name`'s output is there. Under several processes (`accelerate
+        launch`) only the main one runs the stages that collect, score and write files;
+        the others wait here until it has written the output."""
+        exists = complete(path)
+        if not exists and not rank.main:
+            rank.wait_for(name, lambda: complete(path))
+            return True
+        if rank.main:
+            progress(f"{name}: {'kept' if exists else 'running'} ({path})")
         return exists
 
     def checkpoint_stage(name: str, path: Path, train: Callable[[Path], Any]) -> None:
         """Checkpoints are trained into NAME.partial and renamed when saved, so a stage
         stopped half-way is re-run rather than kept."""
-        if done(name, path):
+        if complete(path):
+            if rank.main:
+                progress(f"{name}: kept ({path})")
             return
+        if rank.main:
+            progress(f"{name}: running ({path})")
         tmp = path.with_name(path.name + ".partial")
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        train(tmp)
-        tmp.rename(path)
+        rank.together(lambda: shutil.rmtree(tmp) if tmp.exists() else None)
+        with rank.guard(name):
+            train(tmp)  # every process: training is distributed
+        rank.together(lambda: tmp.rename(path))
 
     # 1. collect: the base policy, sampling, K trajectories per task
     col = doc.get("collect", {})
@@ -181,12 +265,14 @@ def run_pipeline(config_path: str | Path, *, progress: Callable[[str], Any] = lo
                                                 col.get("max_tokens", 1024))
         cfg = EvalConfig(agent=agent, tasks=pipe.get("tasks", "bundled"), out=str(collect), limit=col.get("limit"),
                          samples=int(col.get("samples", 4)), **common)
-        asyncio.run(evaluate(cfg, resume=(collect / "run.json").exists()))
+        with rank.guard("collect"):
+            asyncio.run(evaluate(cfg, resume=(collect / "run.json").exists()))
 
     # 2. trajectory preference pairs (SWEET-RL's critic and multi-turn DPO; RFT needs none)
     prefs = work / "trajectory_pairs.jsonl"
     if algorithm != "rft" and not done("prefs", prefs):
-        write_preference_pairs(collect, prefs)
+        with rank.guard("prefs"):
+            write_preference_pairs(collect, prefs)
 
     checkpoint = work / algorithm
     if algorithm == "sweet-rl":
@@ -194,10 +280,12 @@ def run_pipeline(config_path: str | Path, *, progress: Callable[[str], Any] = lo
         checkpoint_stage("critic", critic, lambda out: train_critic(prefs, base, out, stages["critic"]))
         candidates = work / "candidates.jsonl"
         if not done("sample", candidates):
-            sample_candidates(collect, base, candidates, stages["sample"])
+            with rank.guard("sample"):
+                sample_candidates(collect, base, candidates, stages["sample"])
         actions = work / "action_pairs.jsonl"
         if not done("rank", actions):
-            rank_candidates(candidates, str(critic), actions, **stages["rank"])
+            with rank.guard("rank"):
+                rank_candidates(candidates, str(critic), actions, **stages["rank"])
         checkpoint_stage("actor", checkpoint, lambda out: policy.train_actor(actions, base, out, stages["actor"]))
     elif algorithm == "rft":
         checkpoint_stage("rft", checkpoint, lambda out: policy.train_rft(collect, base, out, stages["rft"],
@@ -216,7 +304,8 @@ def run_pipeline(config_path: str | Path, *, progress: Callable[[str], Any] = lo
             cfg = EvalConfig(agent=agent, tasks=ev.get("tasks", pipe.get("tasks", "bundled")), out=str(evaluation),
                              limit=ev.get("limit"), samples=int(ev.get("samples", 1)),
                              **{**common, "human": ev.get("human", common["human"])})
-            asyncio.run(evaluate(cfg, resume=(evaluation / "run.json").exists()))
+            with rank.guard("eval"):
+                asyncio.run(evaluate(cfg, resume=(evaluation / "run.json").exists()))
         summary = json.loads((evaluation / "summary.json").read_text(encoding="utf-8"))
         result["eval"] = {"run": str(evaluation), "score": summary["score"], "success": summary["success"]}
     return result

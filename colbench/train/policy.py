@@ -20,7 +20,7 @@ from typing import Any
 
 from colbench.errors import ColbenchError
 from colbench.protocol import agent_messages, agent_system_for, run_protocol
-from colbench.train.common import TrainConfig, Training, chunks, load_jsonl, load_tokenizer, padded_token_logps
+from colbench.train.common import TrainConfig, Training, load_jsonl, load_tokenizer, padded_token_logps
 
 log = logging.getLogger(__name__)
 
@@ -90,9 +90,9 @@ def train_dpo(pairs: list[tuple[Example, Example]], base_model: str, out_dir: st
     run = Training(base_model, cfg, len(pairs), out_dir, stage)
     pad = run.tokenizer.pad_token_id
     chosen, rejected = [c for c, _ in pairs], [r for _, r in pairs]
-    ref_c, ref_r = run.frozen(lambda: tuple(
-        torch.cat([example_logps(run.model, part, pad)[0] for part in chunks(side, run.micro)])
-        for side in (chosen, rejected)))
+    both = chosen + rejected
+    ref = run.frozen(len(both), lambda idx: example_logps(run.model, [both[i] for i in idx], pad)[0])
+    ref_c, ref_r = ref[:len(chosen)], ref[len(chosen):]
 
     def step(idx: list[int]) -> tuple[Any, dict[str, Any]]:
         ids = torch.tensor(idx)

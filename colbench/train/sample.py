@@ -2,8 +2,13 @@
 
 sample: for a seeded random fraction of the agent turns in a run, the policy writes N
 candidate replies to the dialogue so far (the prompt evaluation would send); each candidate
-gets the reference model's mean token log-probability under the critic's input (the
-reference solution first), which the rank stage subtracts from the critic's.
+gets the reference model's mean token log-probability, which the rank stage subtracts from
+the critic's. By `rank_reference`:
+- "policy" (the released scripts): the reference model (the policy by default) on the
+  prompt the policy answered, without the reference solution: how likely the policy found
+  its own reply;
+- "critic_input": the reference model on the critic's input (the reference solution first),
+  so that the difference is the critic's training alone.
 
 rank: each candidate's advantage is beta x (critic mean log-probability - reference mean
 log-probability) of its tokens; candidates are sorted by it, and N pairs per turn are drawn
@@ -26,6 +31,8 @@ from colbench.train.common import CRITIC_MAX_LENGTH, load_jsonl, task_with_refer
 
 log = logging.getLogger(__name__)
 
+RANK_REFERENCES = ("policy", "critic_input")
+
 
 @dataclass
 class SampleConfig:
@@ -33,8 +40,10 @@ class SampleConfig:
     fraction: float = 0.1
     temperature: float = 1.0
     top_p: float = 1.0
-    max_new_tokens: int = 512
+    max_new_tokens: int = 1024  # the released scripts' candidates and data collection
     max_length: int = CRITIC_MAX_LENGTH  # of the critic's input, as the critic saw it
+    rank_reference: str = "policy"  # or "critic_input"
+    input_format: str = "chat"  # of the critic's input, for rank_reference "critic_input"
     engine: str = "auto"
     batch_size: int = 4
     seed: int = 0
@@ -70,13 +79,14 @@ def sample_candidates(run_dir: str | Path, policy: str, out: str | Path, cfg: Sa
                       reference: str | None = None) -> int:
     """Writes the candidates JSONL; returns how many turns it covers. The reference model
     defaults to the policy (the critic's starting checkpoint in SWEET-RL)."""
-    import torch
 
-    from colbench.train.common import load_model
+    from colbench.train.common import scoring_model
     from colbench.train.critic import candidate_mean_logps
     from colbench.train.generate import make_generator
 
     cfg = cfg or SampleConfig()
+    if cfg.rank_reference not in RANK_REFERENCES:
+        raise ColbenchError(f"unknown ranking reference {cfg.rank_reference!r}; use {' or '.join(RANK_REFERENCES)}")
     if not 0 < cfg.fraction <= 1:
         raise ColbenchError(f"the data fraction must be in (0, 1], not {cfg.fraction}")
     contexts = turn_contexts(run_dir, cfg.fraction, cfg.seed)
@@ -112,12 +122,14 @@ def sample_candidates(run_dir: str | Path, policy: str, out: str | Path, cfg: Sa
             gen.close()
         finally:
             writer.close()
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    ref_model, tokenizer = load_model(reference or policy)
-    ref_model.to(device).eval()
+    ref_model, tokenizer = scoring_model(reference or policy)
     texts = [generated[(c["task_id"], c["sample"], c["turn"])] for c in contexts]
     flat = [{**c, "text": t} for c, ts in zip(contexts, texts) for t in ts]
-    ref = candidate_mean_logps(ref_model, tokenizer, flat, max_length=cfg.max_length, batch_size=cfg.batch_size)
+    if cfg.rank_reference == "policy":
+        ref = prompt_mean_logps(ref_model, tokenizer, flat, max_length=cfg.max_length, batch_size=cfg.batch_size)
+    else:
+        ref = candidate_mean_logps(ref_model, tokenizer, flat, max_length=cfg.max_length,
+                                   input_format=cfg.input_format, batch_size=cfg.batch_size)
     rows, k = [], 0
     for c, ts in zip(contexts, texts):
         rows.append({**c, "candidates": [{"text": t, "ref_mean_logp": ref[k + j]} for j, t in enumerate(ts)]})
@@ -125,6 +137,27 @@ def sample_candidates(run_dir: str | Path, policy: str, out: str | Path, cfg: Sa
     write_jsonl_atomic(out, rows)
     partial.unlink(missing_ok=True)
     return len(rows)
+
+
+def prompt_mean_logps(model: Any, tokenizer: Any, rows: list[dict[str, Any]], *, max_length: int,
+                      batch_size: int) -> list[float]:
+    """Mean token log-probability of each candidate reply (and end-of-sequence) on the
+    prompt the policy answered: no reference solution."""
+    import torch
+
+    from colbench.train.common import chunks, padded_token_logps
+    from colbench.train.policy import encode_action
+
+    seqs = [encode_action(tokenizer, agent_messages(r["split"], r["problem_description"], r["context"],
+                                                    agent_system_for(r["protocol"], r["split"])), r["text"],
+                          max_length) for r in rows]
+    out: list[float] = []
+    with torch.no_grad():
+        for part in chunks(seqs, batch_size):
+            logps, marks = padded_token_logps(model, part, tokenizer.pad_token_id)
+            marks = marks.to(logps.dtype)
+            out += ((logps * marks).sum(-1) / marks.sum(-1).clamp(min=1)).tolist()
+    return out
 
 
 def pick_pairs(scored: list[tuple[float, str]], n: int, rng: random.Random) -> list[tuple[tuple[float, str], ...]]:
@@ -140,20 +173,20 @@ def rank_candidates(candidates_path: str | Path, critic: str, out: str | Path, *
                     beta: float = 0.1, max_length: int = CRITIC_MAX_LENGTH, batch_size: int = 8,
                     seed: int = 0) -> int:
     """Writes the action pairs JSONL; returns how many pairs."""
-    import torch
 
-    from colbench.train.common import load_model
-    from colbench.train.critic import candidate_mean_logps
+    from colbench.train.common import scoring_model
+    from colbench.train.critic import candidate_mean_logps, critic_settings
 
     rows = load_jsonl(candidates_path, "candidates file")
     for n, r in enumerate(rows, 1):
         if not isinstance(r.get("candidates"), list) or not r.get("reference"):
             raise ColbenchError(f"{candidates_path} line {n} is not a sampled turn with its reference solution; "
                                 "make the file with `colbench train sample`")
-    model, tokenizer = load_model(critic)
-    model.to("cuda" if torch.cuda.is_available() else "cpu").eval()
+    model, tokenizer = scoring_model(critic)
     flat = [{**r, "text": c["text"]} for r in rows for c in r["candidates"]]
-    critic_logps = candidate_mean_logps(model, tokenizer, flat, max_length=max_length, batch_size=batch_size)
+    # The critic's input as it was trained on (its checkpoint records how).
+    critic_logps = candidate_mean_logps(model, tokenizer, flat, max_length=max_length, batch_size=batch_size,
+                                        input_format=critic_settings(critic)["input_format"])
     rng = random.Random(seed)
     pairs, k = [], 0
     for r in rows:

@@ -71,7 +71,7 @@ def test_ranking_prefers_what_the_critic_raises_above_the_reference(tmp_path, mo
         def eval(self):
             return self
 
-    monkeypatch.setattr(common, "load_model", lambda path: (Loaded(), None))
+    monkeypatch.setattr(common, "load_model", lambda path, **kw: (Loaded(), None))
     monkeypatch.setattr(critic, "candidate_mean_logps", lambda m, t, rows, **kw: [logps[r["text"]][0] for r in rows])
     out = tmp_path / "actions.jsonl"
     assert rank_candidates(cands, "critic", out, pairs_per_turn=4, beta=0.1) == 4
@@ -82,3 +82,51 @@ def test_ranking_prefers_what_the_critic_raises_above_the_reference(tmp_path, mo
         c, r = logps[p["chosen"]], logps[p["rejected"]]
         assert math.isclose(p["chosen_advantage"], 0.1 * (c[0] - c[1]))
         assert math.isclose(p["rejected_advantage"], 0.1 * (r[0] - r[1]))
+
+
+def test_the_released_recipe_warms_up_then_decays_to_a_tenth_and_constant_stays(tmp_path):
+    lines = [{"task_id": f"t{i}", "split": "backend", "problem_description": "Write f.", "reference": "def f(): pass",
+              "chosen": {"sample": 0, "score": 1.0, "turns": [{"role": "agent", "content": f"Yes {i}"}]},
+              "rejected": {"sample": 1, "score": 0.0, "turns": [{"role": "agent", "content": "No"}]}}
+             for i in range(8)]
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    base = str(tiny_causal_lm(tmp_path / "base"))
+
+    def lrs(recipe: str) -> list[float]:
+        out = tmp_path / recipe
+        train_critic(pairs, base, out, CriticConfig(lr=1e-3, epochs=5, batch_size=1, optimizer=recipe))
+        return [json.loads(line)["lr"] for line in (out / "critic_log.jsonl").read_text().splitlines()]
+
+    released = lrs("released")
+    # 40 steps: ceil(3%) = 2 warm-up steps from 0, then a half cosine down to 0.1 x lr.
+    assert len(released) == 40 and released[:3] == [0.0, 5e-4, 1e-3]
+    assert all(a >= b for a, b in zip(released[2:], released[3:]))
+    expected_last = 1e-3 * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * 37 / 38)))
+    assert math.isclose(released[-1], expected_last, rel_tol=1e-6) and released[-1] < 0.11e-3
+    assert set(lrs("constant")) == {1e-3}
+
+
+def test_the_ranking_reference_is_the_policy_on_its_own_prompt_without_the_reference_solution(tmp_path):
+    from colbench.llm.hf import render_prompt
+    from colbench.protocol import agent_messages
+    from colbench.train.critic import candidate_mean_logps
+    from colbench.train.sample import prompt_mean_logps
+
+    model, tok = load_model(str(tiny_causal_lm(tmp_path / "base")))
+    context = [{"role": "agent", "content": "What input?"}, {"role": "human", "content": "A list."}]
+    row = {"split": "backend", "protocol": "colbench", "problem_description": "Write f.", "context": context,
+           "reference": "def f(x):\n    return sorted(x)\n", "text": "Sorted ascending?"}
+    [got] = prompt_mean_logps(model, tok, [row], max_length=4096, batch_size=2)
+    # Independently: the reply and end-of-sequence after the prompt the policy answered.
+    text, special = render_prompt(tok, agent_messages("backend", "Write f.", context))
+    prompt = tok(text, add_special_tokens=special)["input_ids"]
+    reply = tok("Sorted ascending?", add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
+    with torch.no_grad():
+        logits = model(input_ids=torch.tensor([prompt + reply])).logits[0].float().log_softmax(-1)
+    expected = sum(logits[len(prompt) + j - 1, t].item() for j, t in enumerate(reply)) / len(reply)
+    assert math.isclose(got, expected, rel_tol=1e-4)
+    # The reference solution plays no part in it, unlike in the critic's input.
+    other = dict(row, reference="def f(x):\n    return x\n")
+    assert prompt_mean_logps(model, tok, [other], max_length=4096, batch_size=2) == [got]
+    assert candidate_mean_logps(model, tok, [row]) != candidate_mean_logps(model, tok, [other])

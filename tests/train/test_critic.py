@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import statistics
 
+import pytest
 import torch
 from helpers import tiny_causal_lm
 
@@ -86,3 +87,44 @@ def test_critic_cli_and_an_unreadable_checkpoint(tmp_path):
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     lines = [l for l in bad.stderr.splitlines() if l.strip()]
     assert len(lines) == 1 and "cannot read the checkpoint" in lines[0]
+
+
+CHAT = ("{% for m in messages %}<|{{ m.role }}|>\n{{ m.content }}</s>{% endfor %}"
+        "{% if add_generation_prompt %}<|assistant|>\n{% endif %}")
+
+
+def test_the_chat_input_is_the_dialogue_as_the_agent_saw_it_after_the_reference(tmp_path):
+    from colbench.protocol import agent_messages
+
+    _, tok = load_model(str(tiny_causal_lm(tmp_path / "base")))
+    tok.chat_template = CHAT
+    turns = [{"role": "agent", "content": "Q?"}, {"role": "human", "content": "A."}, {"role": "agent", "content": "X"}]
+    ids, marks = encode_trajectory(tok, "def f(): pass", "Write f.", turns, max_length=4096, system="SYS",
+                                   input_format="chat")
+    assert len(ids) == len(marks)
+    # The released trainer's text: the reference sentence, then the chat as the agent saw it.
+    chat = tok.apply_chat_template(agent_messages("backend", "Write f.", turns, "SYS"), tokenize=False)
+    assert tok.decode(ids) == "In light that the final answer is: def f(): pass." + chat
+    # An agent turn's tokens: its message and the template's end-of-turn marker, nothing else.
+    assert tok.decode([i for i, m in zip(ids, marks) if m == 1]) == "Q?</s>"
+    assert tok.decode([i for i, m in zip(ids, marks) if m == 2]) == "X</s>"
+    assert "SYS" in tok.decode(ids[: marks.index(1)])
+    # The plain transcript, and what a tokenizer without a chat template gets.
+    plain_ids, plain_marks = encode_trajectory(tok, "def f(): pass", "Write f.", turns, max_length=4096,
+                                               input_format="plain")
+    assert tok.decode([i for i, m in zip(plain_ids, plain_marks) if m == 2]).strip() == "assistant: X"
+    tok.chat_template = None
+    assert encode_trajectory(tok, "def f(): pass", "Write f.", turns, max_length=4096,
+                             input_format="chat") == (plain_ids, plain_marks)
+
+
+def test_a_chat_template_that_rewrites_earlier_messages_is_one_sentence(tmp_path):
+    from colbench.errors import ColbenchError
+
+    _, tok = load_model(str(tiny_causal_lm(tmp_path / "base")))
+    # Marks the last message specially: a longer conversation renders earlier ones differently.
+    tok.chat_template = ("{% for m in messages %}{% if loop.last %}LAST {% endif %}{{ m.content }}</s>"
+                         "{% endfor %}")
+    turns = [{"role": "agent", "content": "Q?"}, {"role": "human", "content": "A."}]
+    with pytest.raises(ColbenchError, match="--critic-input plain"):
+        encode_trajectory(tok, "r", "p", turns, max_length=4096, input_format="chat")

@@ -6,8 +6,8 @@ import math
 
 import torch
 
-from colbench.train.losses import (bradley_terry_loss, dpo_loss, sequence_logp, token_logps, turn_advantages,
-                                   turn_mean_log_ratio)
+from colbench.train.losses import (bradley_terry_loss, dpo_loss, sequence_logp, token_logps, trajectory_scores,
+                                   turn_advantages, turn_mean_log_ratio)
 
 
 def sig(x: float) -> float:
@@ -32,10 +32,26 @@ def test_per_turn_mean_log_ratio_ignores_non_agent_tokens():
     assert torch.allclose(turn_advantages(logps, ref, turn_ids, 3, beta=0.1), torch.tensor([[-0.025, -0.1, 0.0]]))
 
 
-def test_bradley_terry_over_summed_turn_advantages():
-    chosen = torch.tensor([[0.2, 0.1], [0.0, 0.3]])
-    rejected = torch.tensor([[0.1, -0.1], [0.5, 0.0]])
-    # scores: 0.3 vs 0.0, 0.3 vs 0.5
+def test_trajectory_scores_token_weighted_mean_and_sum_of_turn_means():
+    # Two agent turns: 3 tokens and 1 token. Per-turn sums of log p, critic and reference.
+    sums = torch.tensor([[-3.0, -2.0]])
+    ref_sums = torch.tensor([[-6.0, -1.0]])
+    counts = torch.tensor([[3.0, 1.0]])
+    # Released trainer: one mean over all 4 agent tokens: ((-3 + 6) + (-2 + 1)) / 4 = 0.5.
+    assert torch.allclose(trajectory_scores(sums, ref_sums, counts, beta=0.1, score="token_mean"),
+                          torch.tensor([0.05]))
+    # Paper: per-turn means summed: (3 / 3) + (-1 / 1) = 0.
+    assert torch.allclose(trajectory_scores(sums, ref_sums, counts, beta=0.1, score="turn_means"),
+                          torch.tensor([0.0]))
+    # An absent turn (no tokens) adds nothing to either.
+    padded = [torch.cat([t, torch.zeros(1, 1)], dim=1) for t in (sums, ref_sums, counts)]
+    for score in ("token_mean", "turn_means"):
+        assert torch.allclose(trajectory_scores(*padded, beta=0.1, score=score),
+                              trajectory_scores(sums, ref_sums, counts, beta=0.1, score=score))
+
+
+def test_bradley_terry_over_trajectory_scores():
+    chosen, rejected = torch.tensor([0.3, 0.3]), torch.tensor([0.0, 0.5])
     expected = (-math.log(sig(0.3)) - math.log(sig(-0.2))) / 2
     assert math.isclose(bradley_terry_loss(chosen, rejected).item(), expected, rel_tol=1e-6)
 

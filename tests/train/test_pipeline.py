@@ -4,6 +4,7 @@ offline human, critic, sample, rank, actor, then `colbench eval` on the new chec
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -187,13 +188,17 @@ def test_a_base_model_that_is_not_a_checkpoint_is_refused(tmp_path, capsys):
     assert "is not a local checkpoint" in capsys.readouterr().err
 
 
-def test_two_processes_train_the_actor_with_accelerate(sweet, tmp_path):
-    """`accelerate launch` with 2 CPU processes (DDP over gloo): the batch is sharded, the
-    log and checkpoint are written once, and the first step matches one process."""
+# Two CPU processes, DDP over gloo. (`accelerate launch --cpu --num_processes 2` starts one
+# process only: it has no multi-process launcher for CPUs without MPI.)
+TWO_PROCESSES = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                 "-m", "colbench.cli"]
+
+
+def test_two_processes_train_the_actor(sweet, tmp_path):
+    """torchrun with 2 CPU processes: the batch is sharded, the log and checkpoint are
+    written once, and the first step matches one process."""
     out = tmp_path / "ddp"
-    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2", "--num_machines",
-           "1", "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "colbench.cli", "train", "actor",
-           "--pairs", str(sweet["work"] / "action_pairs.jsonl"), "--model", str(sweet["base"]), "--out", str(out),
+    cmd = [*TWO_PROCESSES, "train", "actor", "--pairs", str(sweet["work"] / "action_pairs.jsonl"), "--model", str(sweet["base"]), "--out", str(out),
            "--lr", "1e-3", "--batch-size", "4"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -203,6 +208,26 @@ def test_two_processes_train_the_actor_with_accelerate(sweet, tmp_path):
     assert len(rows) == -(-pairs // 4)
     assert rows[0]["margin"] == pytest.approx(0.0, abs=1e-6) and rows[-1]["margin"] > 0
     assert weights_differ(sweet["base"], out)
+
+
+def test_the_whole_pipeline_under_two_processes_does_each_stage_once(sweet, tmp_path):
+    """The pipeline itself under 2 processes: the main process collects, pairs, samples,
+    ranks and evaluates while the other waits; both train; the frozen reference is computed
+    half by each and gathered (the first step still starts from its own reference)."""
+    work = tmp_path / "work"
+    config = pipeline_toml(tmp_path / "pipe.toml", work, sweet["base"], sweet["script"])
+    cmd = [*TWO_PROCESSES, "train", "pipeline", str(config)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert len(jsonl(work / "collect" / "episodes.jsonl")) == 6  # not twice: one process collected
+    assert jsonl(work / "trajectory_pairs.jsonl") == jsonl(sweet["work"] / "trajectory_pairs.jsonl")
+    assert len(jsonl(work / "candidates.jsonl")) == len(jsonl(sweet["work"] / "candidates.jsonl"))
+    assert len(jsonl(work / "eval" / "episodes.jsonl")) == 3
+    critic = jsonl(work / "critic" / "critic_log.jsonl")
+    assert critic[0]["loss"] == pytest.approx(math.log(2), rel=1e-4)
+    actor = jsonl(work / "sweet-rl" / "actor_log.jsonl")
+    assert actor[0]["margin"] == pytest.approx(0.0, abs=1e-6)
+    assert not list(work.glob(".failed*"))
 
 
 def test_the_papers_recipe_is_the_default_and_the_shipped_config(tmp_path, monkeypatch):
@@ -218,8 +243,13 @@ def test_the_papers_recipe_is_the_default_and_the_shipped_config(tmp_path, monke
         assert (rank["pairs_per_turn"], rank["beta"]) == (4, 0.1)
         assert (actor.lr, actor.beta, actor.nll, actor.epochs, actor.batch_size) == (2e-7, 0.1, 0.01, 1, 8)
         assert (stages["rft"].batch_size, stages["dpo"].batch_size) == (32, 8)
-        # The released trainer's token budgets: critic 8192, actor 16384.
+        # The released trainer's token budgets: critic 8192, actor 16384 (the baselines too).
         assert (critic.max_length, actor.max_length, sample.max_length) == (8192, 16384, 8192)
+        assert stages["rft"].max_length == stages["dpo"].max_length == 16384
+        # Where the paper's text and the released trainer differ, the released trainer's.
+        assert (critic.score, critic.input_format, sample.rank_reference) == ("token_mean", "chat", "policy")
+        assert {s.optimizer for s in (critic, actor, stages["rft"], stages["dpo"])} == {"released"}
+        assert (sample.temperature, sample.max_new_tokens) == (1.0, 1024)
 
 
 def test_a_stopped_sample_stage_continues_where_it_stopped(sweet, tmp_path, monkeypatch):
