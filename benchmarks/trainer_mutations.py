@@ -36,8 +36,8 @@ MUTATIONS = {
         "scores = trajectory_scores(sums, 0 * ref_sums.to(sums.device), counts, beta=beta, score=score)"),
     "the critic does not see the reference solution": (
         "colbench/train/critic.py",
-        "prefix = CRITIC_PREFIX.format(reference=reference)",
-        "prefix = CRITIC_PREFIX.format(reference='')"),
+        "CRITIC_PREFIX.format(reference=reference), problem",
+        "CRITIC_PREFIX.format(reference=''), problem"),
     "agent token marks shifted by one": (
         "colbench/train/common.py",
         "return token_logps(logits, ids[:, 1:]), marks[:, 1:] * attn[:, 1:]",

@@ -134,29 +134,36 @@ def _tokenize_segments(tokenizer: Any, segments: list[tuple[str, int]]) -> tuple
     return ids, marks
 
 
-def encode_trajectory(tokenizer: Any, reference: str, problem: str, turns: list[dict[str, Any]],
-                      max_length: int, lengths: list[int] | None = None, *, split: str = "backend",
-                      system: str | None = None, input_format: str = "chat") -> tuple[list[int], list[int]]:
-    """Token ids of the critic's input, and each token's agent-turn number (0: not agent).
-    `system` is the agent's system prompt (None: ours for the split); `lengths`, when given,
-    gets the input's length before any cut."""
-    prefix = CRITIC_PREFIX.format(reference=reference)
+def encode_dialogue(tokenizer: Any, head: str, problem: str, turns: list[dict[str, Any]], max_length: int,
+                    lengths: list[int] | None = None, *, split: str = "backend", system: str | None = None,
+                    input_format: str = "chat") -> tuple[list[int], list[int]]:
+    """Token ids of `head` then the dialogue (the chat template, or a plain transcript), and
+    each token's agent-turn number (0: not agent). Over max_length tokens the middle goes:
+    the head and the request (at most half the budget) and the latest turns stay. `lengths`,
+    when given, gets the length before any cut."""
     if input_format == "chat" and getattr(tokenizer, "chat_template", None):
-        segments = [(prefix, 0)] + _chat_segments(tokenizer, problem, turns, split, system)
+        segments = [(head, 0)] + _chat_segments(tokenizer, problem, turns, split, system)
     else:
-        segments = [(prefix, 0)] + _plain_segments(problem, turns)
+        segments = [(head, 0)] + _plain_segments(problem, turns)
     ids, turn_ids = _tokenize_segments(tokenizer, segments)
-    # the reference solution, the system prompt and the request: everything before the first agent token
-    head = next((i for i, t in enumerate(turn_ids) if t), len(ids))
+    first = next((i for i, t in enumerate(turn_ids) if t), len(ids))  # everything before the first agent token
     if lengths is not None:
         lengths.append(len(ids))
     if len(ids) > max_length:
-        # Cut the middle: the reference solution and the request (what the critic exists to
-        # see; at most half the budget) and the latest turns (the one being scored last).
-        head = min(head, max_length // 2)
-        tail = max_length - head
-        ids, turn_ids = ids[:head] + ids[-tail:], turn_ids[:head] + turn_ids[-tail:]
+        first = min(first, max_length // 2)
+        tail = max_length - first
+        ids, turn_ids = ids[:first] + ids[-tail:], turn_ids[:first] + turn_ids[-tail:]
     return ids, turn_ids
+
+
+def encode_trajectory(tokenizer: Any, reference: str, problem: str, turns: list[dict[str, Any]],
+                      max_length: int, lengths: list[int] | None = None, *, split: str = "backend",
+                      system: str | None = None, input_format: str = "chat") -> tuple[list[int], list[int]]:
+    """The critic's input: the reference solution first (what the critic exists to see, kept
+    when the input is cut), then the dialogue; `system` is the agent's system prompt (None:
+    ours for the split)."""
+    return encode_dialogue(tokenizer, CRITIC_PREFIX.format(reference=reference), problem, turns, max_length, lengths,
+                           split=split, system=system, input_format=input_format)
 
 
 def encode_row(tokenizer: Any, row: dict[str, Any], turns: list[dict[str, Any]], max_length: int,

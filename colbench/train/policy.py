@@ -56,15 +56,26 @@ def encode_action(tokenizer: Any, messages: list[dict[str, str]], completion: st
 
 def trajectory_example(tokenizer: Any, split: str, problem: str, turns: list[dict[str, Any]],
                        max_length: int, protocol: str | None = None) -> Example:
-    """One sequence per agent turn: the dialogue before it (as `protocol` shows it to the
-    agent), then what the agent wrote."""
-    out = []
+    """Every agent turn of a trajectory, trained on the dialogue before it (as `protocol`
+    shows it to the agent). With a chat template, one packed sequence: the conversation
+    rendered once, every agent message and its end-of-turn marker trained; the same numbers
+    as a sequence per turn (each turn's prompt is the rendering of the turns before it) at a
+    fraction of the tokens. Earlier turns are then trained as the agent saw them afterwards
+    (their counted part, as the released trainer), the last as written. A bare tokenizer
+    gets a sequence per turn."""
     system = agent_system_for(protocol, split)
-    for i, turn in enumerate(turns):
-        if turn["role"] == "agent":
-            out.append(encode_action(tokenizer, agent_messages(split, problem, turns[:i], system),
-                                     turn.get("raw") or turn["content"], max_length))
-    return out
+    agent = [i for i, t in enumerate(turns) if t["role"] == "agent"]
+    if not agent:
+        return []
+    if getattr(tokenizer, "chat_template", None):
+        from colbench.train.critic import encode_dialogue
+
+        kept = [dict(t) for t in turns[: agent[-1] + 1]]  # nothing after the last agent turn is trained
+        kept[-1]["content"] = kept[-1].get("raw") or kept[-1]["content"]
+        ids, marks = encode_dialogue(tokenizer, "", problem, kept, max_length, split=split, system=system)
+        return [(ids, [1 if m else 0 for m in marks])]
+    return [encode_action(tokenizer, agent_messages(split, problem, turns[:i], system),
+                          turns[i].get("raw") or turns[i]["content"], max_length) for i in agent]
 
 
 def example_logps(model: Any, examples: list[Example], pad_id: int) -> tuple[Any, Any]:

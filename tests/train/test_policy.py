@@ -161,3 +161,27 @@ def test_lora_with_gradient_checkpointing_still_learns(base, tmp_path):
     rows = train_actor(action_pairs(tmp_path / "pairs.jsonl"), str(base), tmp_path / "out",
                        DPOConfig(lr=5e-3, epochs=2, batch_size=2, lora_r=4, gradient_checkpointing="on"))
     assert rows[-1]["margin"] > rows[0]["margin"]
+
+
+def test_a_packed_trajectory_gives_the_numbers_of_a_sequence_per_turn(base):
+    # With a chat template the baselines train one sequence per trajectory: each turn's
+    # log-probability must be what the per-turn prompt (what evaluation sends) gives.
+    from colbench.train.common import load_model
+    from colbench.train.policy import example_logps
+
+    model, tok = load_model(str(base))
+    tok.chat_template = ("{% for m in messages %}<|{{ m.role }}|>\n{{ m.content }}</s>{% endfor %}"
+                         "{% if add_generation_prompt %}<|assistant|>\n{% endif %}")
+    turns = [{"role": "agent", "content": "What sizes?"}, {"role": "human", "content": "Small ones."},
+             {"role": "agent", "content": "Sorted?"}, {"role": "human", "content": "Yes, ascending."},
+             {"role": "agent", "content": "def f(): pass", "raw": "I WANT TO ANSWER: def f(): pass"},
+             {"role": "human", "content": "(after the answer)"}]
+    packed = trajectory_example(tok, "backend", "Write f.", turns, 4096)
+    assert len(packed) == 1
+    per_turn = [encode_action(tok, agent_messages("backend", "Write f.", turns[:i]),
+                              turns[i].get("raw") or turns[i]["content"], 4096) for i in (0, 2, 4)]
+    assert sum(sum(m) for _, m in packed) == sum(sum(m) for _, m in per_turn)
+    total, count = example_logps(model, [packed, per_turn], tok.pad_token_id)
+    assert count[0] == count[1]
+    assert torch.allclose(total[0], total[1], atol=1e-4)
+    assert len(packed[0][0]) < sum(len(ids) for ids, _ in per_turn)
