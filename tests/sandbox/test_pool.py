@@ -22,13 +22,19 @@ SPOIL_THE_WORKER = "import os\ndef target(x):\n    os.setpriority(os.PRIO_PROCES
 
 
 class HeldStarts:
-    """start_worker for a pool: the first `free` starts go through, later ones wait for `go`."""
+    """start_worker for a pool: the first `free` starts go through, later ones wait for `go`.
+    `answers` (of `size` workers started this way) and `references` make `scorer`'s sandbox."""
 
-    def __init__(self, backend: ProcessBackend, free: int):
-        self.backend, self.free = backend, free
+    def __init__(self, free: int, size: int):
+        self.backend, self.free = ProcessBackend(), free
         self.go = asyncio.Event()
         self.started: list = []
         self.asked = 0
+        self.answers, self.references = WorkerPool(self, size=size), WorkerPool(self.backend.start_worker, size=1)
+        self.scorer = BackendScorer(Sandbox("process", self.answers, self.references))
+
+    async def close(self) -> None:
+        await asyncio.gather(self.answers.close(), self.references.close())
 
     async def __call__(self):
         self.asked += 1
@@ -57,13 +63,10 @@ def _alive(pid: int) -> bool:
 
 def test_a_replaced_worker_is_restarted_at_once_and_the_next_job_runs_on_a_live_one():
     async def main():
-        backend = ProcessBackend()
-        starts = HeldStarts(backend, free=2)
-
-        answers, references = WorkerPool(starts, size=2), WorkerPool(backend.start_worker, size=1)
-        scorer = BackendScorer(Sandbox("process", answers, references))
+        starts = HeldStarts(free=2, size=2)
+        scorer = starts.scorer
         try:
-            await answers.start()
+            await starts.answers.start()
             assert (await scorer.score(TASK, HONEST)).success
             assert (await scorer.score(TASK, SPOIL_THE_WORKER)).passed == 0
             # The stopped worker is being replaced (its start is held), and the next job does
@@ -76,7 +79,7 @@ def test_a_replaced_worker_is_restarted_at_once_and_the_next_job_runs_on_a_live_
             assert await _until(lambda: len(starts.started) == 3)  # started with no job asking
         finally:
             starts.go.set()
-            await asyncio.gather(answers.close(), references.close())
+            await starts.close()
         assert not any(_alive(w.proc.pid) for w in starts.started)
 
     asyncio.run(main())
@@ -84,15 +87,11 @@ def test_a_replaced_worker_is_restarted_at_once_and_the_next_job_runs_on_a_live_
 
 def test_a_replacement_that_finishes_starting_after_the_pool_closed_is_stopped():
     async def main():
-        backend = ProcessBackend()
-        starts = HeldStarts(backend, free=1)
-
-        answers, references = WorkerPool(starts, size=1), WorkerPool(backend.start_worker, size=1)
-        scorer = BackendScorer(Sandbox("process", answers, references))
-        await answers.start()
-        assert (await scorer.score(TASK, SPOIL_THE_WORKER)).passed == 0
+        starts = HeldStarts(free=1, size=1)
+        await starts.answers.start()
+        assert (await starts.scorer.score(TASK, SPOIL_THE_WORKER)).passed == 0
         assert await _until(lambda: starts.asked == 2)  # the replacement is starting, held
-        closing = asyncio.ensure_future(asyncio.gather(answers.close(), references.close()))
+        closing = asyncio.ensure_future(starts.close())
         await asyncio.sleep(0.1)
         starts.go.set()
         await asyncio.wait_for(closing, 30)
