@@ -80,8 +80,9 @@ def prepare(d: Path, size: str) -> None:
         pairs.append({**common, "chosen": {"sample": 0, "score": 1.0, "turns": dialogue(rng, turns, words)},
                       "rejected": {"sample": 1, "score": 0.0, "turns": dialogue(rng, turns, words)}})
         context = dialogue(rng, turns // 2, words)
-        actions.append({**common, "sample": 0, "turn": 1, "context": context, "chosen": sentence(rng, 200 if long else 8),
-                        "rejected": sentence(rng, 200 if long else 8)})
+        reply = 200 if long else 8
+        actions.append({**common, "sample": 0, "turn": 1, "context": context, "chosen": sentence(rng, reply),
+                        "rejected": sentence(rng, reply)})
         contexts.append({**common, "sample": 0, "turn": 1, "context": context})
     for name, rows in (("pairs", pairs), ("actions", actions), ("contexts", contexts)):
         (d / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))

@@ -214,7 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     ra.add_argument("--out", required=True, help="output JSONL of action pairs")
     ra.add_argument("--pairs-per-turn", type=_positive_int, default=4)
     ra.add_argument("--beta", type=_positive_float, default=0.1)
-    ra.add_argument("--max-length", type=_positive_int, default=CRITIC_MAX_LENGTH)
+    ra.add_argument("--max-length", type=_positive_int, default=CRITIC_MAX_LENGTH,
+                    help="the critic's input budget, for critics that do not record theirs (default "
+                         f"{CRITIC_MAX_LENGTH})")
     ra.add_argument("--seed", type=int, default=0)
     ra.set_defaults(func=cmd_train_rank)
     ac = trs.add_parser("actor", help="train the actor: DPO with an NLL term on per-turn action pairs")

@@ -130,6 +130,8 @@ class _Slot:
     async def ensure(self) -> None:
         async with self.lock:
             if self.worker is None:
+                if self.pool.closed:
+                    raise SandboxError("the sandbox pool is closed")
                 worker = await self.pool.start_worker()
                 if self.pool.closed:  # closed while it started: nothing may outlive the pool
                     await worker.close()
@@ -181,18 +183,21 @@ class _Slot:
                 p.future.set_exception(WorkerLost(reason, was_running=p.seq == oldest))
         if worker is not None:
             log.info("replacing %s: %s", worker.description, reason)
-            self.pool.closing.add(asyncio.create_task(worker.close()))
-            if not self.pool.closed:
-                # The replacement starts now, not when the next job finds the slot empty:
-                # a container takes seconds to start, and meanwhile jobs go to live workers.
-                self.pool.closing.add(asyncio.create_task(self._refill()))
+            self.pool.track(worker.close())
+            if not self.pool.closed and not blame_oldest:
+                # Replaced after a job it could not clean up after: the replacement starts now,
+                # not when the next job finds the slot empty (a container takes seconds to
+                # start, and meanwhile jobs go to live workers). A worker that died under a
+                # job is replaced when a job next needs the slot, so a worker that keeps
+                # dying costs jobs their attempts, not an endless loop of restarts.
+                self.pool.track(self._refill())
         task = self.reader_task
         if task is not None and task is not asyncio.current_task():
             task.cancel()
 
     def _stuck(self, fut: asyncio.Future, generation: int) -> None:
         if not fut.done() and generation == self.generation:
-            self.pool.closing.add(asyncio.ensure_future(self.retire("sandbox worker stopped answering")))
+            self.pool.track(self.retire("sandbox worker stopped answering"))
 
     async def request(self, payload: dict, wait_s: float) -> dict:
         await self.ensure()
@@ -235,8 +240,9 @@ class WorkerPool:
         self.start_worker = start_worker
         self.size = size
         self.seq = itertools.count(1)
-        self.closing: set[asyncio.Task] = set()
+        self.closing: set[asyncio.Future] = set()  # closes and restarts under way
         self.closed = False
+        self.depth = depth
         self._slots = [_Slot(self) for _ in range(size)]
         self._lanes = asyncio.Semaphore(size * depth)
         self._load = [0] * size
@@ -263,8 +269,9 @@ class WorkerPool:
                 attempts += 1
                 if attempts > MAX_ATTEMPTS:
                     raise SandboxError(f"sandbox workers keep failing ({last_reason})")
-                # The least loaded slot; among equals, one whose worker is up.
-                i = min(range(self.size), key=lambda k: (self._load[k], self._slots[k].worker is None))
+                # A slot whose worker is up and has room, the least loaded; else the least loaded.
+                i = min(range(self.size), key=lambda k: (self._slots[k].worker is None or self._load[k] >= self.depth,
+                                                         self._load[k]))
                 self._load[i] += 1
                 try:
                     msg = await self._slots[i].request(payload, wait_s)
@@ -278,6 +285,12 @@ class WorkerPool:
                         return [{"s": "crash", "e": reason} for _ in job.calls]
                 finally:
                     self._load[i] -= 1
+
+    def track(self, work: Awaitable[Any]) -> None:
+        """Runs `work` in the background; `close` waits for it."""
+        task = asyncio.ensure_future(work)
+        self.closing.add(task)
+        task.add_done_callback(self.closing.discard)
 
     async def close(self) -> None:
         self.closed = True

@@ -120,9 +120,9 @@ def make_accelerator(cfg: TrainConfig) -> tuple[Any, int]:
     if precision == "auto":
         # `accelerate launch` passes its config's precision through the environment.
         precision = os.environ.get("ACCELERATE_MIXED_PRECISION") or ("bf16" if torch.cuda.is_available() else "no")
-    # Without a GPU, several processes (torchrun) are DDP over gloo: accelerate needs telling
-    # (else each process thinks it is alone).
-    cpu = not torch.cuda.is_available()
+    # Several processes (torchrun) without a GPU are DDP over gloo: accelerate needs telling
+    # (else each process thinks it is alone). One process picks its device as accelerate does.
+    cpu = int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch.cuda.is_available()
     processes = PartialState(cpu=cpu).num_processes
     micro = min(cfg.micro_batch_size or cfg.batch_size, max(1, cfg.batch_size // processes))
     accumulation = max(1, cfg.batch_size // (micro * processes))
@@ -198,7 +198,10 @@ class Training:
         self.clip = 1.0 if released else None
         # Stepped here once per optimizer step (not handed to accelerate, which would step it
         # once per process).
-        self.schedule = lr_schedule(self.optim, cfg.epochs * math.ceil(n_examples / cfg.batch_size), released)
+        # Optimizer steps as they will run: this process's micro-batches (after sharding) over
+        # the accumulation (which need not divide batch_size exactly).
+        per_epoch = math.ceil(len(self.loader) / self.accelerator.gradient_accumulation_steps)
+        self.schedule = lr_schedule(self.optim, cfg.epochs * per_epoch, released)
         self._lr_taken = cfg.lr
         self.out = Path(out_dir)
         self.out.mkdir(parents=True, exist_ok=True)

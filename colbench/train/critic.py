@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from colbench.errors import ColbenchError
-from colbench.protocol import agent_messages, agent_system_for, read_agent_message
+from colbench.protocol import agent_messages, agent_system_for
 from colbench.train.common import (CRITIC_MAX_LENGTH, TrainConfig, Training, chunks, load_jsonl, load_model,
                                    padded_token_logps)
 from colbench.train.losses import CRITIC_SCORES
@@ -120,7 +120,9 @@ def _tokenize_segments(tokenizer: Any, segments: list[tuple[str, int]]) -> tuple
             bounds.append((pos, pos + len(piece), turn))
             pos += len(piece)
         marks, k = [], 0
-        for start, _ in enc["offset_mapping"]:
+        for start, end in enc["offset_mapping"]:
+            if end == start and start > 0:  # offsets trimmed to nothing: placed by the character before
+                start -= 1
             while k < len(bounds) - 1 and start >= bounds[k][1]:
                 k += 1
             marks.append(bounds[k][2])
@@ -166,10 +168,23 @@ def encode_trajectory(tokenizer: Any, reference: str, problem: str, turns: list[
                            split=split, system=system, input_format=input_format)
 
 
+def last_turn_as_written(turns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A dialogue as the released trainer reads a trajectory: up to its last agent turn, that
+    turn as the agent wrote it (`raw`), the earlier ones as the agent saw them afterwards
+    (their counted part)."""
+    last = max((i for i, t in enumerate(turns) if t["role"] == "agent"), default=None)
+    if last is None:
+        return list(turns)
+    kept = list(turns[: last + 1])
+    kept[-1] = dict(kept[-1], content=kept[-1].get("raw") or kept[-1]["content"])
+    return kept
+
+
 def encode_row(tokenizer: Any, row: dict[str, Any], turns: list[dict[str, Any]], max_length: int,
                input_format: str, lengths: list[int] | None = None) -> tuple[list[int], list[int]]:
     """The critic's input for a pairs or candidates row (reference, problem_description, and
-    split and protocol when the row has them) with these turns."""
+    split and protocol when the row has them) with these turns (`last_turn_as_written`)."""
+    turns = last_turn_as_written(turns)
     split = row.get("split", "backend")
     chat = input_format == "chat" and getattr(tokenizer, "chat_template", None)
     system = agent_system_for(row.get("protocol"), split) if chat else None
@@ -278,13 +293,13 @@ def candidate_mean_logps(model: Any, tokenizer: Any, rows: list[dict[str, Any]],
                          batch_size: int = 8) -> list[float]:
     """Mean token log-probability, under the critic's input (reference solution first), of a
     candidate agent reply after its context: rows carry reference, problem_description,
-    context (the turns before) and text (the reply as the policy wrote it)."""
+    context (the turns before) and text (the reply as the policy wrote it, scored whole)."""
     import torch
 
-    seqs = []
-    for r in rows:
-        turn = {"role": "agent", "content": read_agent_message(r["text"]).content}
-        seqs.append(encode_row(tokenizer, r, r["context"] + [turn], max_length, input_format))
+    # The candidate as the policy wrote it, as the released ranking scores it (and as the
+    # ranking reference scores it).
+    seqs = [encode_row(tokenizer, r, r["context"] + [{"role": "agent", "content": r["text"]}], max_length, input_format)
+            for r in rows]
     out: list[float] = []
     with torch.no_grad():
         for part in chunks(seqs, batch_size):

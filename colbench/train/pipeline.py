@@ -92,9 +92,13 @@ def stage_configs(doc: dict[str, Any]) -> dict[str, Any]:
     seed = int(doc["pipeline"].get("seed", 0))
     rft = dict(doc.get("rft", {}))
     min_score = rft.pop("min_score", None)
+    critic = _stage_config(CriticConfig, doc.get("critic", {}), "critic", seed=seed)
+    # The sample stage renders the critic's input (for rank_reference "critic_input") as the
+    # critic is trained to read it, unless told otherwise.
+    sample = {"input_format": critic.input_format, **doc.get("sample", {})}
     return {
-        "critic": _stage_config(CriticConfig, doc.get("critic", {}), "critic", seed=seed),
-        "sample": _stage_config(SampleConfig, doc.get("sample", {}), "sample", seed=seed),
+        "critic": critic,
+        "sample": _stage_config(SampleConfig, sample, "sample", seed=seed),
         "rank": {"pairs_per_turn": 4, "beta": 0.1, "seed": seed, **doc.get("rank", {})},
         "actor": _stage_config(policy.DPOConfig, doc.get("actor", {}), "actor", seed=seed),
         "rft": _stage_config(policy.SFTConfig, rft, "rft", seed=seed),
@@ -127,11 +131,13 @@ def _agent_toml(path: Path, model: str, temperature: float, max_tokens: int) -> 
 
 
 class Ranks:
-    """The processes of one pipeline under `accelerate launch` (RANK and WORLD_SIZE in the
-    environment; one process otherwise). Stages that collect, score or write files run on
-    the main process; the others wait for their output by polling the file system, not a
-    collective (a collect can take hours, longer than a process group's timeout). A stage
-    that fails on the main process leaves a `.failed` marker in work_dir, and the waiting ones stop."""
+    """The processes of one pipeline under `accelerate launch` or torchrun, on one machine
+    (RANK and WORLD_SIZE in the environment; one process otherwise). Stages that collect,
+    score or write files run on the main process; the others wait for their output by
+    polling the file system, not a collective (a collect can take hours, longer than a
+    process group's timeout). The launch's markers live in work_dir/.launch-ID (ID: the
+    launcher, the processes' common parent: its pid and start time); a stage that fails on
+    the main process leaves `failed` there, and the waiting ones stop."""
 
     POLL_S = 2.0
 
@@ -139,21 +145,27 @@ class Ranks:
         import os
 
         self.rank, self.world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+        if int(os.environ.get("LOCAL_WORLD_SIZE", self.world)) != self.world:
+            raise ColbenchError("the pipeline runs on one machine; across machines, run its training stages one by "
+                                "one (`colbench train critic|actor ...` under accelerate launch)")
         self.main = self.rank == 0
-        # One launch's markers: its processes share the launcher as their parent.
-        launch = os.environ.get("TORCHELASTIC_RUN_ID", "") + f"-{os.getppid()}"
-        self.work, self.launch = work, launch
-        self.failed = work / f".failed{launch}"
+        self.work = work
+        self.dir = work / f".launch-{launcher_id()}"
+        self.failed = self.dir / "failed"
         self._token = 0
 
-    def clear_failure(self) -> None:
-        """Markers of earlier launches go (the main process, at the start)."""
-        for old in [*self.work.glob(".failed*"), *self.work.glob(".step*")]:
-            if self.launch not in old.name:
-                old.unlink(missing_ok=True)
+    def start(self) -> None:
+        """The main process, first: the markers of earlier launches go."""
+        import shutil
+
+        for old in self.work.glob(".launch-*"):
+            if old != self.dir:
+                shutil.rmtree(old, ignore_errors=True)
+        if self.world > 1:
+            self.dir.mkdir(exist_ok=True)
 
     def guard(self, name: str) -> Any:
-        """Around a stage: on failure the main process leaves the stage's name in its marker."""
+        """Around a stage: on failure the main process leaves the stage's name in `failed`."""
         import contextlib
 
         ranks = self
@@ -180,17 +192,30 @@ class Ranks:
     def together(self, action: Callable[[], Any]) -> None:
         """`action` on the main process only; the others go on once it is done."""
         self._token += 1
-        marker = self.work / f".step{self.launch}-{self._token}"
+        marker = self.dir / f"step-{self._token}"
         if self.world == 1:
             action()
             return
         if self.main:
-            marker.unlink(missing_ok=True)
             with self.guard("set-up"):
                 action()
             marker.write_text("", encoding="utf-8")
         else:
             self.wait_for("set-up", marker.exists)
+
+
+def launcher_id() -> str:
+    """The parent process (the launcher, common to a launch's processes): its pid and start
+    time, which no other launch shares even where pids repeat (containers)."""
+    import os
+
+    ppid = os.getppid()
+    try:
+        stat = Path(f"/proc/{ppid}/stat").read_text()
+        started = stat[stat.rindex(")") + 2:].split()[19]  # field 22: start time in clock ticks
+    except (OSError, ValueError, IndexError):
+        started = "0"
+    return f"{ppid}-{started}"
 
 
 def run_pipeline(config_path: str | Path, *, progress: Callable[[str], Any] = log.info) -> dict[str, Any]:
@@ -211,9 +236,10 @@ def run_pipeline(config_path: str | Path, *, progress: Callable[[str], Any] = lo
     saved = work / "pipeline.toml"
     text = Path(config_path).read_text(encoding="utf-8")
     if rank.main:
-        if saved.exists() and _expand_doc(tomllib.loads(saved.read_text(encoding="utf-8"))) != doc:
-            raise ColbenchError(f"{work} was made by a different pipeline config ({saved}); use another work_dir")
-        rank.clear_failure()
+        rank.start()
+        with rank.guard("config"):
+            if saved.exists() and _expand_doc(tomllib.loads(saved.read_text(encoding="utf-8"))) != doc:
+                raise ColbenchError(f"{work} was made by a different pipeline config ({saved}); use another work_dir")
         saved.write_text(text, encoding="utf-8")
     base = str(Path(pipe["base_model"]).expanduser())
     split = pipe.get("split", "backend")

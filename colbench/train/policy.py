@@ -68,12 +68,14 @@ def trajectory_example(tokenizer: Any, split: str, problem: str, turns: list[dic
     if not agent:
         return []
     if getattr(tokenizer, "chat_template", None):
-        from colbench.train.critic import encode_dialogue
+        from colbench.train.critic import encode_dialogue, last_turn_as_written
 
-        kept = [dict(t) for t in turns[: agent[-1] + 1]]  # nothing after the last agent turn is trained
-        kept[-1]["content"] = kept[-1].get("raw") or kept[-1]["content"]
-        ids, marks = encode_dialogue(tokenizer, "", problem, kept, max_length, split=split, system=system)
-        return [(ids, [1 if m else 0 for m in marks])]
+        try:
+            ids, marks = encode_dialogue(tokenizer, "", problem, last_turn_as_written(turns), max_length, split=split,
+                                         system=system)
+            return [(ids, [1 if m else 0 for m in marks])]
+        except ColbenchError:  # a template that rewrites earlier messages: a sequence per turn
+            pass
     return [encode_action(tokenizer, agent_messages(split, problem, turns[:i], system),
                           turns[i].get("raw") or turns[i]["content"], max_length) for i in agent]
 

@@ -184,9 +184,10 @@ def rank_candidates(candidates_path: str | Path, critic: str, out: str | Path, *
                                 "make the file with `colbench train sample`")
     model, tokenizer = scoring_model(critic)
     flat = [{**r, "text": c["text"]} for r in rows for c in r["candidates"]]
-    # The critic's input as it was trained on (its checkpoint records how).
-    critic_logps = candidate_mean_logps(model, tokenizer, flat, max_length=max_length, batch_size=batch_size,
-                                        input_format=critic_settings(critic)["input_format"])
+    # The critic's input as it was trained on (its checkpoint records how, and its budget).
+    settings = critic_settings(critic)
+    critic_logps = candidate_mean_logps(model, tokenizer, flat, max_length=settings.get("max_length", max_length),
+                                        batch_size=batch_size, input_format=settings["input_format"])
     rng = random.Random(seed)
     pairs, k = [], 0
     for r in rows:

@@ -93,9 +93,10 @@ def test_the_released_recipe_warms_up_then_decays_to_a_tenth_and_constant_stays(
     pairs.write_text("".join(json.dumps(line) + "\n" for line in lines))
     base = str(tiny_causal_lm(tmp_path / "base"))
 
-    def lrs(recipe: str) -> list[float]:
-        out = tmp_path / recipe
-        train_critic(pairs, base, out, CriticConfig(lr=1e-3, epochs=5, batch_size=1, optimizer=recipe))
+    def lrs(recipe: str, batch_size: int = 1, micro: int = 0) -> list[float]:
+        out = tmp_path / f"{recipe}-{batch_size}-{micro}"
+        train_critic(pairs, base, out, CriticConfig(lr=1e-3, epochs=5, batch_size=batch_size, micro_batch_size=micro,
+                                                    optimizer=recipe))
         return [json.loads(line)["lr"] for line in (out / "critic_log.jsonl").read_text().splitlines()]
 
     released = lrs("released")
@@ -105,6 +106,10 @@ def test_the_released_recipe_warms_up_then_decays_to_a_tenth_and_constant_stays(
     expected_last = 1e-3 * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * 37 / 38)))
     assert math.isclose(released[-1], expected_last, rel_tol=1e-6) and released[-1] < 0.11e-3
     assert set(lrs("constant")) == {1e-3}
+    # Micro-batches of 3 for a batch of 4: 3 examples per step, 3 steps an epoch, not 2. The
+    # schedule is sized on the steps that run, so it still ends at its floor, never rising.
+    odd = lrs("released", batch_size=4, micro=3)
+    assert len(odd) == 15 and all(a >= b for a, b in zip(odd[1:], odd[2:])) and odd[-1] < 0.12e-3
 
 
 def test_the_ranking_reference_is_the_policy_on_its_own_prompt_without_the_reference_solution(tmp_path):

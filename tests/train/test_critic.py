@@ -109,6 +109,16 @@ def test_the_chat_input_is_the_dialogue_as_the_agent_saw_it_after_the_reference(
     assert tok.decode([i for i, m in zip(ids, marks) if m == 1]) == "Q?</s>"
     assert tok.decode([i for i, m in zip(ids, marks) if m == 2]) == "X</s>"
     assert "SYS" in tok.decode(ids[: marks.index(1)])
+    # As the released trainer reads a trajectory: its last agent turn as written (raw), the
+    # earlier ones as counted, nothing after the last agent turn.
+    from colbench.train.critic import encode_row
+
+    row = {"reference": "def f(): pass", "problem_description": "Write f.", "split": "backend"}
+    written = turns[:2] + [{"role": "agent", "content": "X", "raw": "THOUGHT: hm. X"},
+                           {"role": "human", "content": "thanks"}]
+    ids, marks = encode_row(tok, row, written, 4096, "chat")
+    assert tok.decode([i for i, m in zip(ids, marks) if m == 2]) == "THOUGHT: hm. X</s>"
+    assert "thanks" not in tok.decode(ids)
     # The plain transcript, and what a tokenizer without a chat template gets.
     plain_ids, plain_marks = encode_trajectory(tok, "def f(): pass", "Write f.", turns, max_length=4096,
                                                input_format="plain")

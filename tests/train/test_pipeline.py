@@ -227,7 +227,21 @@ def test_the_whole_pipeline_under_two_processes_does_each_stage_once(sweet, tmp_
     assert critic[0]["loss"] == pytest.approx(math.log(2), rel=1e-4)
     actor = jsonl(work / "sweet-rl" / "actor_log.jsonl")
     assert actor[0]["margin"] == pytest.approx(0.0, abs=1e-6)
-    assert not list(work.glob(".failed*"))
+    assert len(list(work.glob(".launch-*"))) == 1 and not list(work.glob(".launch-*/failed"))
+
+
+def test_a_stage_failing_on_the_main_process_stops_the_others(sweet, tmp_path):
+    # Every sample the same: no preference pairs, one sentence on the main process; the
+    # other process, waiting for the pairs, must not wait forever.
+    script = tmp_path / "same.jsonl"
+    same = [{"task_id": t.task_id, "sample": k, "messages": ["I WANT TO ANSWER: x"]} for t in TASKS for k in (0, 1)]
+    script.write_text("".join(json.dumps(line) + "\n" for line in same))
+    config = pipeline_toml(tmp_path / "pipe.toml", tmp_path / "work", sweet["base"], script)
+    proc = subprocess.run([*TWO_PROCESSES, "train", "pipeline", str(config)], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode != 0 and "no preference pairs" in proc.stderr
+    # torchrun prints its own traceback when a process fails; ours print one sentence each.
+    assert proc.stderr.count("Traceback (most recent call last)") <= 1
 
 
 def test_the_papers_recipe_is_the_default_and_the_shipped_config(tmp_path, monkeypatch):
@@ -250,6 +264,9 @@ def test_the_papers_recipe_is_the_default_and_the_shipped_config(tmp_path, monke
         assert (critic.score, critic.input_format, sample.rank_reference) == ("token_mean", "chat", "policy")
         assert {s.optimizer for s in (critic, actor, stages["rft"], stages["dpo"])} == {"released"}
         assert (sample.temperature, sample.max_new_tokens) == (1.0, 1024)
+    # The sample stage renders the critic's input as the critic reads it.
+    plain_critic = stage_configs({"pipeline": {}, "critic": {"input_format": "plain"}})
+    assert plain_critic["sample"].input_format == "plain"
 
 
 def test_a_stopped_sample_stage_continues_where_it_stopped(sweet, tmp_path, monkeypatch):

@@ -185,3 +185,8 @@ def test_a_packed_trajectory_gives_the_numbers_of_a_sequence_per_turn(base):
     assert count[0] == count[1]
     assert torch.allclose(total[0], total[1], atol=1e-4)
     assert len(packed[0][0]) < sum(len(ids) for ids, _ in per_turn)
+    # A template that renders earlier messages differently once more follow cannot be packed:
+    # a sequence per turn, as before.
+    tok.chat_template = ("{% for m in messages %}{% if loop.last %}LAST {% endif %}{{ m.content }}</s>{% endfor %}"
+                         "{% if add_generation_prompt %}A: {% endif %}")
+    assert len(trajectory_example(tok, "backend", "Write f.", turns, 4096)) == 3
