@@ -19,13 +19,56 @@ request, human replies, padding): only agent tokens carry credit.
 
 from __future__ import annotations
 
+from typing import Any, Iterator
+
 import torch
 import torch.nn.functional as F
 
 
+# Positions per piece when token_logps works through the vocabulary in fp32.
+LOGP_CHUNK = 1024
+
+
+class _TokenLogps(torch.autograd.Function):
+    """log_softmax(logits)[label] in fp32, a piece of the positions at a time, keeping only
+    the logits (as they came: bf16 under autocast) and one log-sum-exp per position for the
+    backward pass. The plain formula keeps an fp32 copy of the logits and of their
+    log-softmax (B x T x V each: 17 GB apiece for two 16k-token sequences of a 128k
+    vocabulary); the gradient is the same: g x (onehot(label) - softmax). Works on views
+    (the trainers pass logits[:, :-1]) without copying them."""
+
+    @staticmethod
+    def forward(ctx: Any, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        lse = torch.empty(labels.shape, dtype=torch.float32, device=logits.device)
+        picked = torch.empty_like(lse)
+        for b, s, e in _pieces(labels.shape):
+            part = logits[b, s:e].float()
+            lse[b, s:e] = torch.logsumexp(part, dim=-1)
+            picked[b, s:e] = part.gather(1, labels[b, s:e, None]).squeeze(1)
+        ctx.save_for_backward(logits, labels, lse)
+        return picked - lse
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
+        logits, labels, lse = ctx.saved_tensors
+        out = torch.empty_like(logits)
+        for b, s, e in _pieces(labels.shape):
+            g = grad[b, s:e, None].float()
+            part = torch.exp(logits[b, s:e].float() - lse[b, s:e, None]).mul_(-g)
+            out[b, s:e] = part.scatter_add_(1, labels[b, s:e, None], g).to(out.dtype)
+        return out, None
+
+
+def _pieces(shape: torch.Size) -> Iterator[tuple[int, int, int]]:
+    for b in range(shape[0]):
+        for s in range(0, shape[1], LOGP_CHUNK):
+            yield b, s, min(s + LOGP_CHUNK, shape[1])
+
+
 def token_logps(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """log p(label_t | tokens before t) for each position: logits (B, T, V) predict labels (B, T)."""
-    return torch.gather(F.log_softmax(logits.float(), dim=-1), 2, labels.unsqueeze(-1)).squeeze(-1)
+    """log p(label_t | tokens before t) for each position, in fp32: logits (B, T, V) predict
+    labels (B, T). Memory beyond the logits: O(B x T), not O(B x T x V)."""
+    return _TokenLogps.apply(logits, labels.long())
 
 
 CRITIC_SCORES = ("token_mean", "turn_means")

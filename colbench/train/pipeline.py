@@ -175,8 +175,9 @@ class Ranks:
             try:
                 yield
             except BaseException as exc:
-                if ranks.main and ranks.world > 1:
-                    ranks.failed.write_text(f"{name}: {exc}\n", encoding="utf-8")
+                if ranks.world > 1:
+                    who = "" if ranks.main else f" (process {ranks.rank})"
+                    ranks.failed.write_text(f"{name}{who}: {exc}\n", encoding="utf-8")
                 raise
         return guarded()
 
@@ -185,7 +186,7 @@ class Ranks:
 
         while not ready():
             if self.failed.exists():
-                raise ColbenchError(f"the main process failed at the {name} stage "
+                raise ColbenchError(f"a process failed at the {name} stage "
                                     f"({self.failed.read_text(encoding='utf-8').strip()}); see its output")
             time.sleep(self.POLL_S)
 
@@ -202,6 +203,27 @@ class Ranks:
             marker.write_text("", encoding="utf-8")
         else:
             self.wait_for("set-up", marker.exists)
+
+
+    def shared_stage(self, name: str, output: Path, share: Callable[[tuple[int, int]], list[float]],
+                     finish: Callable[[list[float]], Any]) -> None:
+        """A stage whose heavy part every process shares: `share((k, n))` computes the k-th
+        of n shares (each process its own, written to the launch's directory), then the
+        main process joins them in order and `finish` writes `output`; the others wait
+        for it."""
+        if self.world == 1:
+            finish(share((0, 1)))
+            return
+        mine = self.dir / f"{name}-{self.rank}.json"
+        scratch = mine.with_suffix(".partial")
+        scratch.write_text(json.dumps(share((self.rank, self.world))), encoding="utf-8")
+        scratch.replace(mine)  # whole or absent, for the main process to read
+        if not self.main:
+            self.wait_for(name, output.exists)
+            return
+        parts = [self.dir / f"{name}-{k}.json" for k in range(self.world)]
+        self.wait_for(name, lambda: all(p.exists() for p in parts))
+        finish([v for p in parts for v in json.loads(p.read_text(encoding="utf-8"))])
 
 
 def launcher_id() -> str:
@@ -224,7 +246,7 @@ def run_pipeline(config_path: str | Path, *, progress: Callable[[str], Any] = lo
     from colbench.train import policy
     from colbench.train.critic import train_critic
     from colbench.train.prefs import write_preference_pairs
-    from colbench.train.sample import rank_candidates, sample_candidates
+    from colbench.train.sample import critic_candidate_logps, rank_candidates, sample_candidates
 
     doc = load_config(config_path)
     pipe = doc["pipeline"]
@@ -309,9 +331,17 @@ def run_pipeline(config_path: str | Path, *, progress: Callable[[str], Any] = lo
             with rank.guard("sample"):
                 sample_candidates(collect, base, candidates, stages["sample"])
         actions = work / "action_pairs.jsonl"
-        if not done("rank", actions):
+        if not complete(actions):
+            if rank.main:
+                progress(f"rank: running ({actions})")
             with rank.guard("rank"):
-                rank_candidates(candidates, str(critic), actions, **stages["rank"])
+                rank.shared_stage("rank", actions, lambda part: critic_candidate_logps(
+                    candidates, str(critic), part=part, **{k: v for k, v in stages["rank"].items()
+                                                           if k in ("max_length", "batch_size")}),
+                    lambda scores: rank_candidates(candidates, str(critic), actions, critic_logps=scores,
+                                                   **stages["rank"]))
+        elif rank.main:
+            progress(f"rank: kept ({actions})")
         checkpoint_stage("actor", checkpoint, lambda out: policy.train_actor(actions, base, out, stages["actor"]))
     elif algorithm == "rft":
         checkpoint_stage("rft", checkpoint, lambda out: policy.train_rft(collect, base, out, stages["rft"],

@@ -169,11 +169,11 @@ def pick_pairs(scored: list[tuple[float, str]], n: int, rng: random.Random) -> l
     return rng.sample(options, min(n, len(options)))
 
 
-def rank_candidates(candidates_path: str | Path, critic: str, out: str | Path, *, pairs_per_turn: int = 4,
-                    beta: float = 0.1, max_length: int = CRITIC_MAX_LENGTH, batch_size: int = 8,
-                    seed: int = 0) -> int:
-    """Writes the action pairs JSONL; returns how many pairs."""
-
+def critic_candidate_logps(candidates_path: str | Path, critic: str, *, max_length: int = CRITIC_MAX_LENGTH,
+                           batch_size: int = 8, part: tuple[int, int] = (0, 1)) -> list[float]:
+    """The critic's mean log-probability of each candidate in the file, in file order, on
+    its input as it was trained (its checkpoint records how, and its budget). `part` (k, n):
+    only the k-th of n equal contiguous shares, for n processes to score one file."""
     from colbench.train.common import scoring_model
     from colbench.train.critic import candidate_mean_logps, critic_settings
 
@@ -182,12 +182,28 @@ def rank_candidates(candidates_path: str | Path, critic: str, out: str | Path, *
         if not isinstance(r.get("candidates"), list) or not r.get("reference"):
             raise ColbenchError(f"{candidates_path} line {n} is not a sampled turn with its reference solution; "
                                 "make the file with `colbench train sample`")
-    model, tokenizer = scoring_model(critic)
     flat = [{**r, "text": c["text"]} for r in rows for c in r["candidates"]]
-    # The critic's input as it was trained on (its checkpoint records how, and its budget).
+    k, n = part
+    per = -(-len(flat) // n)
+    mine = flat[k * per:(k + 1) * per]
+    if not mine:
+        return []
+    model, tokenizer = scoring_model(critic)
     settings = critic_settings(critic)
-    critic_logps = candidate_mean_logps(model, tokenizer, flat, max_length=settings.get("max_length", max_length),
-                                        batch_size=batch_size, input_format=settings["input_format"])
+    return candidate_mean_logps(model, tokenizer, mine, max_length=settings.get("max_length", max_length),
+                                batch_size=batch_size, input_format=settings["input_format"])
+
+
+def rank_candidates(candidates_path: str | Path, critic: str, out: str | Path, *, pairs_per_turn: int = 4,
+                    beta: float = 0.1, max_length: int = CRITIC_MAX_LENGTH, batch_size: int = 8,
+                    seed: int = 0, critic_logps: list[float] | None = None) -> int:
+    """Writes the action pairs JSONL; returns how many pairs. `critic_logps`: the critic's
+    scores of the candidates when already computed (by several processes)."""
+    if critic_logps is None:
+        critic_logps = critic_candidate_logps(candidates_path, critic, max_length=max_length, batch_size=batch_size)
+    rows = load_jsonl(candidates_path, "candidates file")
+    if len(critic_logps) != sum(len(r["candidates"]) for r in rows):
+        raise ColbenchError(f"{candidates_path} changed while its candidates were being scored")
     rng = random.Random(seed)
     pairs, k = [], 0
     for r in rows:

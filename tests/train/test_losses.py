@@ -71,3 +71,23 @@ def test_sequence_logp_masks_non_action_tokens():
     mask = torch.tensor([[0, 1, 1], [1, 1, 0]])
     total, count = sequence_logp(logps, mask)
     assert total.tolist() == [-5.0, -1.0] and count.tolist() == [2.0, 2.0]
+
+
+def test_token_logps_matches_the_plain_formula_in_value_and_gradient(monkeypatch):
+    import colbench.train.losses as losses
+
+    monkeypatch.setattr(losses, "LOGP_CHUNK", 7)  # pieces that do not divide the positions
+    torch.manual_seed(0)
+    for dtype, tol in ((torch.float32, 1e-5), (torch.bfloat16, 1e-4)):
+        full = (torch.randn(3, 30, 50) * 4).to(dtype).requires_grad_()
+        logits = full[:, :-1]  # a view, as the trainers pass it
+        labels = torch.randint(0, 50, (3, 29))
+        weights = torch.randn(3, 29)
+        got = token_logps(logits, labels)
+        (got * weights).sum().backward()
+        got_grad, full.grad = full.grad.clone(), None
+        plain = torch.gather(torch.log_softmax(logits.float(), dim=-1), 2, labels.unsqueeze(-1)).squeeze(-1)
+        (plain * weights).sum().backward()
+        assert got.dtype == torch.float32 and got_grad.dtype == dtype
+        assert torch.allclose(got, plain, atol=tol)
+        assert torch.allclose(got_grad.float(), full.grad.float(), atol=tol)

@@ -228,6 +228,20 @@ def test_the_whole_pipeline_under_two_processes_does_each_stage_once(sweet, tmp_
     actor = jsonl(work / "sweet-rl" / "actor_log.jsonl")
     assert actor[0]["margin"] == pytest.approx(0.0, abs=1e-6)
     assert len(list(work.glob(".launch-*"))) == 1 and not list(work.glob(".launch-*/failed"))
+    # Both processes scored half of the candidates with the critic.
+    shares = [json.loads(p.read_text()) for p in sorted(work.glob(".launch-*/rank-*.json"))]
+    n = sum(len(c["candidates"]) for c in jsonl(work / "candidates.jsonl"))
+    assert len(shares) == 2 and [len(s) for s in shares] == [-(-n // 2), n - -(-n // 2)]
+
+
+def test_shares_of_the_critic_scores_join_into_the_whole(sweet):
+    from colbench.train.sample import critic_candidate_logps
+
+    candidates, critic = sweet["work"] / "candidates.jsonl", str(sweet["work"] / "critic")
+    whole = critic_candidate_logps(candidates, critic)
+    shares = [critic_candidate_logps(candidates, critic, part=(k, 3)) for k in range(3)]
+    assert len(whole) == sum(len(c["candidates"]) for c in jsonl(candidates)) and all(shares)
+    assert [v for s in shares for v in s] == pytest.approx(whole, abs=1e-5)
 
 
 def test_a_stage_failing_on_the_main_process_stops_the_others(sweet, tmp_path):
