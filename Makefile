@@ -33,6 +33,7 @@ demo: setup
 	@bash scripts/demo.sh
 
 test: setup
+	@$(PY) -m ruff check -q colbench tests benchmarks
 	@COLBENCH_REQUIRE_DOCKER=1 $(PY) -m pytest -q
 
 bench: setup
