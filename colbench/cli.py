@@ -10,6 +10,7 @@ import sys
 from typing import Any, Sequence
 
 from colbench import __version__
+from colbench.defaults import CLIP_MODEL, TEST_TIMEOUT_S
 from colbench.errors import ColbenchError
 from colbench.protocol import DEFAULT_PROTOCOL, PROTOCOLS
 from colbench.train.common import ACTOR_MAX_LENGTH, CRITIC_MAX_LENGTH
@@ -19,6 +20,8 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one sentence, not a usage dump
         raise ColbenchError(f"{message} (see `{self.prog} --help`)")
 
+
+TIMEOUT_HELP = f"seconds per test call (default {TEST_TIMEOUT_S:g}, at most 3600)"
 
 def _positive_float(text: str) -> float:
     try:
@@ -113,10 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--sandbox", choices=["docker", "process"], default="docker",
                    help="where answers run (default docker; process = weaker isolation)")
     s.add_argument("--compat", choices=["sweet_rl"], help="reproduce the original research checker")
-    s.add_argument("--timeout", type=_time_limit, default=1.0, help="seconds per test call (default 1, at most 3600)")
+    s.add_argument("--timeout", type=_time_limit, default=TEST_TIMEOUT_S, help=TIMEOUT_HELP)
     s.add_argument("--concurrency", type=_positive_int, help="sandbox workers (default: CPU count)")
     s.add_argument("--clip-model", help="frontend: CLIP model, a local directory or a cached hub id "
-                                        "(default openai/clip-vit-base-patch32)")
+                                        f"(default {CLIP_MODEL})")
     s.add_argument("--allow-network", action="store_true",
                    help="frontend: let pages load from the network (default: offline, deterministic)")
     s.set_defaults(func=cmd_score)
@@ -146,9 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"the {who} model's sampling temperature (default: the protocol's or its definition's)")
         e.add_argument(f"--{who}-max-tokens", type=_positive_int,
                        help=f"the {who} model's max_tokens (default: the protocol's or its definition's)")
-    e.add_argument("--timeout", type=_time_limit, default=1.0, help="seconds per test call (default 1, at most 3600)")
+    e.add_argument("--timeout", type=_time_limit, default=TEST_TIMEOUT_S, help=TIMEOUT_HELP)
     e.add_argument("--clip-model", help="frontend: CLIP model, a local directory or a cached hub id "
-                                        "(default openai/clip-vit-base-patch32)")
+                                        f"(default {CLIP_MODEL})")
     e.add_argument("--allow-network", action="store_true",
                    help="frontend: let pages load from the network (default: offline, deterministic)")
     e.add_argument("--baseline", help="a run directory to report the win rate against")

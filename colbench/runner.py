@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 from colbench import __version__
 from colbench.agents import Agent
+from colbench.defaults import CLIP_MODEL, TEST_TIMEOUT_S
 from colbench.episode import Episode, run_episode
 from colbench.errors import ColbenchError
 from colbench.humans.base import Human
@@ -59,7 +60,7 @@ class EvalConfig:
     agent_max_tokens: int | None = None
     human_temperature: float | None = None
     human_max_tokens: int | None = None
-    timeout: float = 1.0
+    timeout: float = TEST_TIMEOUT_S
     agent_base_url: str | None = None
     human_base_url: str | None = None
     clip_model: str | None = None  # frontend
@@ -232,10 +233,10 @@ async def _run_eval_locked(run: RunDir, cfg: EvalConfig, taskset: TaskSet, agent
     try:
         if todo and cfg.split == "frontend":
             from colbench.render import Renderer
-            from colbench.scoring.clip import DEFAULT_CLIP, ClipScorer
+            from colbench.scoring.clip import ClipScorer
             from colbench.scoring.frontend import FrontendScorer
 
-            clip = ClipScorer(cfg.clip_model or DEFAULT_CLIP)
+            clip = ClipScorer(cfg.clip_model or CLIP_MODEL)
             clip.load()  # a missing model is one sentence before any dialogue
             async with Renderer(allow_network=cfg.allow_network, **render_settings(cfg)) as renderer:
                 scorer = FrontendScorer(renderer, clip, original=rules.original)

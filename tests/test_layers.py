@@ -2,7 +2,7 @@
 those below, and no modules import each other in a circle. A new module must be given its
 layer here, so that where it belongs is a decision, not an accident.
 
-    0 foundations   errors, jsonl, procs, the LLM message types, the sandbox's guest
+    0 foundations   defaults, errors, jsonl, procs, the LLM message types, the sandbox's guest
                     program and value codec, run statistics
     1 data          tasks, the official files, protocols, run directories, model clients
     2 execution     rendering pages, the sandbox (host side), CLIP, the reference cache
@@ -21,7 +21,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "colbench"
 
 LAYERS = {
-    0: ["colbench", "colbench.errors", "colbench.jsonl", "colbench.procs", "colbench.llm.base",
+    0: ["colbench", "colbench.defaults", "colbench.errors", "colbench.jsonl", "colbench.procs", "colbench.llm.base",
         "colbench.sandbox.runner", "colbench.sandbox.values", "colbench.scoring.metrics"],
     1: ["colbench.tasks", "colbench.official", "colbench.protocol", "colbench.runs", "colbench.llm",
         "colbench.llm.hf", "colbench.llm.openai_client"],

@@ -12,6 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from colbench.defaults import torch_device
 from colbench.errors import ColbenchError
 from colbench.llm.base import LLMError, Message
 
@@ -99,7 +100,7 @@ class HFChat:
         tokenizer = AutoTokenizer.from_pretrained(self.path, local_files_only=True)
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
-        device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        device = self.device or torch_device()
         dtype = torch.bfloat16 if device == "cuda" else torch.float32
         model = AutoModelForCausalLM.from_pretrained(self.path, dtype=dtype, local_files_only=True).to(device)
         model.eval()

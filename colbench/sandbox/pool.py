@@ -28,6 +28,7 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Protocol
 
+from colbench.defaults import TEST_TIMEOUT_S
 from colbench.errors import SandboxError
 from colbench.sandbox.runner import ENCODE_TIMEOUT_S, MAX_JOB_BYTES, MAX_TIMEOUT_S, PROTOCOL_VERSION, time_limit
 from colbench.sandbox.values import decode
@@ -53,7 +54,7 @@ class Job:
 
     code: str
     calls: list[str]
-    timeout: float = 1.0
+    timeout: float = TEST_TIMEOUT_S
     mode: str = "default"  # or "sweet_rl": the original checker's exec semantics
 
     def __post_init__(self) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from colbench.defaults import CLIP_MODEL, TEST_TIMEOUT_S
 from colbench.errors import ColbenchError, TaskFormatError
 from colbench.jsonl import check_writable, parse_object, read_lines, write_jsonl_atomic
 from colbench.sandbox import open_sandbox
@@ -68,7 +69,7 @@ def load_answers(path: str | os.PathLike, tasks: TaskSet) -> list[AnswerLine]:
 
 
 async def score_answers(tasks: TaskSet, answers: list[AnswerLine], *, sandbox: str = "docker",
-                        compat: str | None = None, timeout: float = 1.0, concurrency: int | None = None,
+                        compat: str | None = None, timeout: float = TEST_TIMEOUT_S, concurrency: int | None = None,
                         cache: ReferenceCache | None = None, clip_model: str | None = None,
                         allow_network: bool = False,
                         progress: Callable[[int, int], None] | None = None) -> list[dict[str, Any]]:
@@ -102,11 +103,11 @@ async def score_frontend_answers(tasks: TaskSet, answers: list[AnswerLine], *, c
                                  allow_network: bool = False,
                                  progress: Callable[[int, int], None] | None = None) -> list[dict[str, Any]]:
     from colbench.render import Renderer
-    from colbench.scoring.clip import DEFAULT_CLIP, ClipScorer
+    from colbench.scoring.clip import ClipScorer
     from colbench.scoring.frontend import FrontendScorer
 
     by_id = tasks.by_id()
-    clip = ClipScorer(clip_model or DEFAULT_CLIP)
+    clip = ClipScorer(clip_model or CLIP_MODEL)
     clip.load()  # a missing model is one sentence before any rendering
     # Streamed: screenshots are embedded and dropped as they come, so memory stays flat
     # however many answers there are.

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from colbench.defaults import REFERENCE_TIMEOUT_S, TEST_TIMEOUT_S
 from colbench.protocol import extract_code
 from colbench.sandbox import Sandbox
 from colbench.sandbox.pool import CallResult, Job, call_result, check_time_limit
@@ -116,8 +117,8 @@ def sweet_rl_prepare(answer: str) -> tuple[str | None, str | None]:
 class BackendScorer:
     """Scores answers to backend tasks in a sandbox; reference outputs are cached."""
 
-    def __init__(self, sandbox: Sandbox, *, compat: str | None = None, timeout: float = 1.0,
-                 reference_timeout: float = 10.0, cache: ReferenceCache | None = None):
+    def __init__(self, sandbox: Sandbox, *, compat: str | None = None, timeout: float = TEST_TIMEOUT_S,
+                 reference_timeout: float = REFERENCE_TIMEOUT_S, cache: ReferenceCache | None = None):
         if compat is not None and compat not in COMPAT_MODES:
             raise ValueError(f"unknown compat mode {compat!r}")
         self.sandbox = sandbox

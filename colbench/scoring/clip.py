@@ -15,15 +15,15 @@ import io
 import logging
 from typing import Any, Callable
 
+from colbench.defaults import CLIP_MODEL, torch_device
 from colbench.errors import ColbenchError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_CLIP = "openai/clip-vit-base-patch32"
 
 
 class ClipScorer:
-    def __init__(self, model: str = DEFAULT_CLIP, *, batch_size: int = 16, device: str | None = None):
+    def __init__(self, model: str = CLIP_MODEL, *, batch_size: int = 16, device: str | None = None):
         self.model_name = model
         self.batch_size = batch_size
         self._device = device
@@ -35,7 +35,6 @@ class ClipScorer:
     def load(self) -> None:
         if self._model is not None:
             return
-        import torch
         import transformers
         from transformers import CLIPModel
 
@@ -50,7 +49,7 @@ class ClipScorer:
                 f"the CLIP model {self.model_name} is not available locally; download it once with "
                 f"`huggingface-cli download {self.model_name}` (or pass --clip-model with a local directory "
                 "saved with save_pretrained)") from exc
-        device = self._device or ("cuda" if torch.cuda.is_available() else "cpu")
+        device = self._device or torch_device()
         self._model.to(device).eval()
         self._device = device
 

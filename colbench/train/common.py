@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from colbench.defaults import has_gpu
 from colbench.errors import ColbenchError
 from colbench.jsonl import parse_object, read_lines
 
@@ -100,7 +101,7 @@ def scoring_model(path: str) -> tuple[Any, Any]:
     one, in fp32 on the CPU; in eval mode."""
     import torch
 
-    gpu = torch.cuda.is_available()
+    gpu = has_gpu()
     model, tokenizer = load_model(path, dtype=torch.bfloat16 if gpu else None)
     return model.to("cuda" if gpu else "cpu").eval(), tokenizer
 
@@ -113,16 +114,15 @@ def _first_line(exc: BaseException) -> str:
 def make_accelerator(cfg: TrainConfig) -> tuple[Any, int]:
     """The Accelerator, and the micro-batch per process. `batch_size` stays the global batch
     per optimizer step whatever the number of processes: gradients accumulate to reach it."""
-    import torch
     from accelerate import Accelerator, PartialState
 
     precision = cfg.precision
     if precision == "auto":
         # `accelerate launch` passes its config's precision through the environment.
-        precision = os.environ.get("ACCELERATE_MIXED_PRECISION") or ("bf16" if torch.cuda.is_available() else "no")
+        precision = os.environ.get("ACCELERATE_MIXED_PRECISION") or ("bf16" if has_gpu() else "no")
     # Several processes (torchrun) without a GPU are DDP over gloo: accelerate needs telling
     # (else each process thinks it is alone). One process picks its device as accelerate does.
-    cpu = int(os.environ.get("WORLD_SIZE", "1")) > 1 and not torch.cuda.is_available()
+    cpu = int(os.environ.get("WORLD_SIZE", "1")) > 1 and not has_gpu()
     processes = PartialState(cpu=cpu).num_processes
     micro = min(cfg.micro_batch_size or cfg.batch_size, max(1, cfg.batch_size // processes))
     accumulation = max(1, cfg.batch_size // (micro * processes))
@@ -131,11 +131,10 @@ def make_accelerator(cfg: TrainConfig) -> tuple[Any, int]:
 
 def prepare_model(path: str, cfg: TrainConfig, accelerator: Any) -> tuple[Any, Any]:
     """The model to train (LoRA-wrapped when asked), gradient checkpointing on GPU."""
-    import torch
 
     model, tokenizer = load_model(path)
     checkpointing = cfg.gradient_checkpointing == "on" or (cfg.gradient_checkpointing == "auto"
-                                                           and torch.cuda.is_available())
+                                                           and has_gpu())
     if checkpointing:
         model.gradient_checkpointing_enable()
         model.config.use_cache = False

@@ -12,6 +12,7 @@ import importlib.util
 import logging
 from typing import Any, Protocol
 
+from colbench.defaults import has_gpu, torch_device
 from colbench.errors import ColbenchError
 from colbench.llm.base import Message
 
@@ -33,7 +34,7 @@ class TransformersGenerator:
 
         from colbench.train.common import load_model
 
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.device = device or torch_device()
         model, self.tokenizer = load_model(path, dtype=torch.bfloat16 if self.device == "cuda" else None)
         self.model = model.to(self.device).eval()
         self.batch_size = batch_size
@@ -84,13 +85,7 @@ def make_generator(path: str, engine: str = "auto", *, seed: int = 0, batch_size
     have_vllm = importlib.util.find_spec("vllm") is not None
     if engine == "vllm" and not have_vllm:
         raise ColbenchError("the vllm engine needs vLLM installed (pip install vllm)")
-    if engine == "vllm" or (engine == "auto" and have_vllm and _has_gpu()):
+    if engine == "vllm" or (engine == "auto" and have_vllm and has_gpu()):
         log.info("generating with vLLM from %s", path)
         return VLLMGenerator(path, seed=seed)
     return TransformersGenerator(path, batch_size=batch_size)
-
-
-def _has_gpu() -> bool:
-    import torch
-
-    return torch.cuda.is_available()
