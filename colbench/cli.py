@@ -364,7 +364,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     summary = asyncio.run(main())
     from colbench.report import write_report
 
-    write_report(out)  # DESIGN: a run directory carries its report.html
+    write_report(out)  # a run directory carries its report.html
     _print_eval_table(summary, out)
     return 0
 

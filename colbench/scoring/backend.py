@@ -1,6 +1,6 @@
 """Backend scoring: run an answer's test calls in the sandbox and compare with the reference.
 
-Semantics (DESIGN "Backend scoring semantics"): for each test call, expected = the call
+Semantics (README "Scoring semantics"): for each test call, expected = the call
 evaluated after defining the reference function, actual = the same after defining the
 answer. A test passes iff the reference raised nothing and returned a non-None value and
 actual == expected. Reference and answer never share a process; values cross the sandbox
