@@ -28,8 +28,8 @@ MUTATIONS = {
         "return beta * (sums - ref_sums).sum(dim=-1)"),
     "per-turn sum instead of mean (paper's score)": (
         "colbench/train/losses.py",
-        "means = torch.where(present, (sums - ref_sums) / counts.clamp(min=1), torch.zeros_like(sums))",
-        "means = torch.where(present, sums - ref_sums, torch.zeros_like(sums))"),
+        "torch.where(present, sums / counts.clamp(min=1), torch.zeros_like(sums))",
+        "torch.where(present, sums, torch.zeros_like(sums))"),
     "no frozen-reference subtraction in the critic loss": (
         "colbench/train/critic.py",
         "scores = trajectory_scores(sums, ref_sums.to(sums.device), counts, beta=beta, score=score)",

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from colbench.defaults import has_gpu
+from colbench.defaults import has_gpu, torch_device
 from colbench.errors import ColbenchError
 from colbench.jsonl import parse_object, read_lines
 
@@ -101,9 +101,8 @@ def scoring_model(path: str) -> tuple[Any, Any]:
     one, in fp32 on the CPU; in eval mode."""
     import torch
 
-    gpu = has_gpu()
-    model, tokenizer = load_model(path, dtype=torch.bfloat16 if gpu else None)
-    return model.to("cuda" if gpu else "cpu").eval(), tokenizer
+    model, tokenizer = load_model(path, dtype=torch.bfloat16 if has_gpu() else None)
+    return model.to(torch_device()).eval(), tokenizer
 
 
 def _first_line(exc: BaseException) -> str:
@@ -196,12 +195,11 @@ class Training:
             model, optim, index_loader(n_examples, self.micro, cfg.seed))
         self.clip = 1.0 if released else None
         # Stepped here once per optimizer step (not handed to accelerate, which would step it
-        # once per process).
-        # Optimizer steps as they will run: this process's micro-batches (after sharding) over
-        # the accumulation (which need not divide batch_size exactly).
+        # once per process), sized on the optimizer steps as they will run: this process's
+        # micro-batches over the accumulation (which need not divide batch_size exactly).
         per_epoch = math.ceil(len(self.loader) / self.accelerator.gradient_accumulation_steps)
         self.schedule = lr_schedule(self.optim, cfg.epochs * per_epoch, released)
-        self._lr_taken = cfg.lr
+        self.last_lr = cfg.lr  # the learning rate of the optimizer step just taken
         self.out = Path(out_dir)
         self.out.mkdir(parents=True, exist_ok=True)
         self.log_path = self.out / f"{stage}_log.jsonl"
@@ -214,14 +212,14 @@ class Training:
         import torch
 
         acc = self.accelerator
+        mine = list(share(n, acc.process_index, acc.num_processes))
         per = math.ceil(n / acc.num_processes)
-        mine = list(range(acc.process_index * per, min(n, (acc.process_index + 1) * per)))
         mine += [mine[-1] if mine else 0] * (per - len(mine))  # padding rows, dropped below
         self.model.eval()
         with torch.no_grad():
-            share = torch.cat([rows(part) for part in chunks(mine, self.micro)])
+            computed = torch.cat([rows(part) for part in chunks(mine, self.micro)])
         self.model.train()
-        return acc.gather(share)[:n] if acc.num_processes > 1 else share
+        return acc.gather(computed)[:n] if acc.num_processes > 1 else computed
 
     def update(self, loss_fn: Any) -> Any:
         """One micro-batch: `loss_fn()` -> (loss, extra), backward, and the optimizer step
@@ -235,14 +233,9 @@ class Training:
             self.optim.step()
             self.optim.zero_grad()
             if acc.sync_gradients:
-                self._lr_taken = self.schedule.get_last_lr()[0]
+                self.last_lr = self.schedule.get_last_lr()[0]
                 self.schedule.step()
         return loss, extra
-
-    @property
-    def last_lr(self) -> float:
-        """The learning rate of the optimizer step just taken."""
-        return self._lr_taken
 
     def fit(self, step: Any) -> list[dict[str, Any]]:
         acc = self.accelerator
@@ -301,6 +294,12 @@ def index_loader(n: int, micro_batch: int, seed: int) -> Any:
     gen = torch.Generator().manual_seed(seed)
     return torch.utils.data.DataLoader(list(range(n)), batch_size=micro_batch, shuffle=True, generator=gen,
                                        collate_fn=list)
+
+
+def share(n: int, k: int, parts: int) -> range:
+    """The k-th of `parts` contiguous shares of 0..n-1, all of ceil(n / parts) but the last."""
+    per = math.ceil(n / parts)
+    return range(min(n, k * per), min(n, (k + 1) * per))
 
 
 def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

@@ -67,6 +67,11 @@ def critic_settings(path: str | Path) -> dict[str, Any]:
     return settings
 
 
+def _renders_chat(tokenizer: Any, input_format: str) -> bool:
+    """Whether the input is the chat template's rendering (a bare tokenizer has none)."""
+    return input_format == "chat" and bool(getattr(tokenizer, "chat_template", None))
+
+
 def _plain_segments(problem: str, turns: list[dict[str, Any]]) -> list[tuple[str, int]]:
     segments = [("\nuser: " + problem + "\n", 0)]
     agent_turn = 0
@@ -143,7 +148,7 @@ def encode_dialogue(tokenizer: Any, head: str, problem: str, turns: list[dict[st
     each token's agent-turn number (0: not agent). Over max_length tokens the middle goes:
     the head and the request (at most half the budget) and the latest turns stay. `lengths`,
     when given, gets the length before any cut."""
-    if input_format == "chat" and getattr(tokenizer, "chat_template", None):
+    if _renders_chat(tokenizer, input_format):
         segments = [(head, 0)] + _chat_segments(tokenizer, problem, turns, split, system)
     else:
         segments = [(head, 0)] + _plain_segments(problem, turns)
@@ -186,8 +191,7 @@ def encode_row(tokenizer: Any, row: dict[str, Any], turns: list[dict[str, Any]],
     split and protocol when the row has them) with these turns (`last_turn_as_written`)."""
     turns = last_turn_as_written(turns)
     split = row.get("split", "backend")
-    chat = input_format == "chat" and getattr(tokenizer, "chat_template", None)
-    system = agent_system_for(row.get("protocol"), split) if chat else None
+    system = agent_system_for(row.get("protocol"), split) if _renders_chat(tokenizer, input_format) else None
     return encode_trajectory(tokenizer, row["reference"], row["problem_description"], turns, max_length, lengths,
                              split=split, system=system, input_format=input_format)
 
@@ -275,6 +279,8 @@ def turn_advantages_of(model: Any, tokenizer: Any, reference_model: Any, rows: l
     rows carry reference, problem_description and turns (and split and protocol)."""
     import torch
 
+    from colbench.train.losses import turn_means
+
     seqs = [encode_row(tokenizer, r, r["turns"], max_length, input_format) for r in rows]
     out = []
     with torch.no_grad():
@@ -282,8 +288,7 @@ def turn_advantages_of(model: Any, tokenizer: Any, reference_model: Any, rows: l
             n_turns = max(max(m) for _, m in part) or 1
             sums, counts = turn_logp_sums(model, part, tokenizer.pad_token_id, n_turns)
             ref_sums, _ = turn_logp_sums(reference_model, part, tokenizer.pad_token_id, n_turns)
-            diff = (sums - ref_sums) / counts.clamp(min=1)
-            for seq, d in zip(part, diff.tolist()):
+            for seq, d in zip(part, turn_means(sums - ref_sums, counts)[0].tolist()):
                 out.append([beta * v for v in d[: max(seq[1])]])
     return out
 
@@ -296,6 +301,8 @@ def candidate_mean_logps(model: Any, tokenizer: Any, rows: list[dict[str, Any]],
     context (the turns before) and text (the reply as the policy wrote it, scored whole)."""
     import torch
 
+    from colbench.train.losses import turn_means
+
     # The candidate as the policy wrote it, as the released ranking scores it (and as the
     # ranking reference scores it).
     seqs = [encode_row(tokenizer, r, r["context"] + [{"role": "agent", "content": r["text"]}], max_length, input_format)
@@ -304,8 +311,8 @@ def candidate_mean_logps(model: Any, tokenizer: Any, rows: list[dict[str, Any]],
     with torch.no_grad():
         for part in chunks(seqs, batch_size):
             n_turns = max(max(m) for _, m in part)
-            sums, counts = turn_logp_sums(model, part, tokenizer.pad_token_id, n_turns)
-            out += [(sums[i, max(seq[1]) - 1] / counts[i, max(seq[1]) - 1]).item() for i, seq in enumerate(part)]
+            means, _ = turn_means(*turn_logp_sums(model, part, tokenizer.pad_token_id, n_turns))
+            out += [means[i, max(seq[1]) - 1].item() for i, seq in enumerate(part)]
     return out
 
 

@@ -80,27 +80,11 @@ def turn_sums(values: torch.Tensor, turn_ids: torch.Tensor, n_turns: int) -> tup
     return torch.einsum("bt,btk->bk", values, onehot), onehot.sum(dim=1)
 
 
-def turn_means(values: torch.Tensor, turn_ids: torch.Tensor, n_turns: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(B, n_turns) mean of `values` over each agent turn's tokens (0 where a turn is absent),
-    and (B, n_turns) which turns exist."""
-    sums, counts = turn_sums(values, turn_ids, n_turns)
+def turn_means(sums: torch.Tensor, counts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, n_turns) per-turn means from `turn_sums` (0 where a turn is absent), and which
+    turns exist. The mean of a log-ratio is the difference of the two sums over the count."""
     present = counts > 0
     return torch.where(present, sums / counts.clamp(min=1), torch.zeros_like(sums)), present
-
-
-def turn_mean_log_ratio(logps: torch.Tensor, ref_logps: torch.Tensor, turn_ids: torch.Tensor,
-                        n_turns: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(B, n_turns) mean log-ratio per agent turn, and (B, n_turns) which turns exist. The
-    mean of a difference is the difference of means, so the trainer keeps only the
-    reference's per-turn means."""
-    return turn_means(logps - ref_logps, turn_ids, n_turns)
-
-
-def turn_advantages(logps: torch.Tensor, ref_logps: torch.Tensor, turn_ids: torch.Tensor, n_turns: int,
-                    beta: float = 0.1) -> torch.Tensor:
-    """(B, n_turns) per-turn advantages: beta x mean token log-ratio of that turn."""
-    means, _ = turn_mean_log_ratio(logps, ref_logps, turn_ids, n_turns)
-    return beta * means
 
 
 def trajectory_scores(sums: torch.Tensor, ref_sums: torch.Tensor, counts: torch.Tensor, *, beta: float,
@@ -110,9 +94,7 @@ def trajectory_scores(sums: torch.Tensor, ref_sums: torch.Tensor, counts: torch.
     if score == "token_mean":
         return beta * (sums - ref_sums).sum(dim=-1) / counts.sum(dim=-1).clamp(min=1)
     if score == "turn_means":
-        present = counts > 0
-        means = torch.where(present, (sums - ref_sums) / counts.clamp(min=1), torch.zeros_like(sums))
-        return beta * means.sum(dim=-1)
+        return beta * turn_means(sums - ref_sums, counts)[0].sum(dim=-1)
     raise ValueError(f"unknown critic score {score!r}")
 
 

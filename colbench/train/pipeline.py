@@ -137,7 +137,7 @@ class Ranks:
     polling the file system, not a collective (a collect can take hours, longer than a
     process group's timeout). The launch's markers live in work_dir/.launch-ID (ID: the
     launcher, the processes' common parent: its pid and start time); a stage that fails on
-    the main process leaves `failed` there, and the waiting ones stop."""
+    any process leaves `failed` there, and the waiting ones stop."""
 
     POLL_S = 2.0
 
@@ -165,7 +165,8 @@ class Ranks:
             self.dir.mkdir(exist_ok=True)
 
     def guard(self, name: str) -> Any:
-        """Around a stage: on failure the main process leaves the stage's name in `failed`."""
+        """Around a stage: on failure, under several processes, the stage's name and the error
+        go into `failed`."""
         import contextlib
 
         ranks = self
@@ -203,7 +204,6 @@ class Ranks:
             marker.write_text("", encoding="utf-8")
         else:
             self.wait_for("set-up", marker.exists)
-
 
     def shared_stage(self, name: str, output: Path, share: Callable[[tuple[int, int]], list[float]],
                      finish: Callable[[list[float]], Any]) -> None:
@@ -246,7 +246,7 @@ def run_pipeline(config_path: str | Path, *, progress: Callable[[str], Any] = lo
     from colbench.train import policy
     from colbench.train.critic import train_critic
     from colbench.train.prefs import write_preference_pairs
-    from colbench.train.sample import critic_candidate_logps, rank_candidates, sample_candidates
+    from colbench.train.sample import critic_candidate_logps, load_candidates, rank_candidates, sample_candidates
 
     doc = load_config(config_path)
     pipe = doc["pipeline"]
@@ -276,27 +276,29 @@ def run_pipeline(config_path: str | Path, *, progress: Callable[[str], Any] = lo
         return path.exists() and (path.is_file() or (path / "config.json").is_file() or
                                   (path / "summary.json").is_file())
 
-    def done(name: str, path: Path) -> bool:
-        """Whether stage `name`'s output is there. Under several processes (`accelerate
-        launch`) only the main one runs the stages that collect, score and write files;
-        the others wait here until it has written the output."""
+    def announce(name: str, path: Path) -> bool:
+        """Whether stage `name`'s output is there; the main process says so."""
         exists = complete(path)
-        if not exists and not rank.main:
-            rank.wait_for(name, lambda: complete(path))
-            return True
         if rank.main:
             progress(f"{name}: {'kept' if exists else 'running'} ({path})")
         return exists
 
+    def done(name: str, path: Path) -> bool:
+        """Whether stage `name`'s output is there. Under several processes (`accelerate
+        launch`) only the main one runs the stages that collect, score and write files;
+        the others wait here until it has written the output."""
+        if announce(name, path):
+            return True
+        if not rank.main:
+            rank.wait_for(name, lambda: complete(path))
+            return True
+        return False
+
     def checkpoint_stage(name: str, path: Path, train: Callable[[Path], Any]) -> None:
         """Checkpoints are trained into NAME.partial and renamed when saved, so a stage
         stopped half-way is re-run rather than kept."""
-        if complete(path):
-            if rank.main:
-                progress(f"{name}: kept ({path})")
+        if announce(name, path):
             return
-        if rank.main:
-            progress(f"{name}: running ({path})")
         tmp = path.with_name(path.name + ".partial")
         rank.together(lambda: shutil.rmtree(tmp) if tmp.exists() else None)
         with rank.guard(name):
@@ -331,17 +333,15 @@ def run_pipeline(config_path: str | Path, *, progress: Callable[[str], Any] = lo
             with rank.guard("sample"):
                 sample_candidates(collect, base, candidates, stages["sample"])
         actions = work / "action_pairs.jsonl"
-        if not complete(actions):
-            if rank.main:
-                progress(f"rank: running ({actions})")
+        if not announce("rank", actions):
+            # Every process scores a share of the candidates with the critic.
+            scoring = {k: v for k, v in stages["rank"].items() if k in ("max_length", "batch_size")}
             with rank.guard("rank"):
-                rank.shared_stage("rank", actions, lambda part: critic_candidate_logps(
-                    candidates, str(critic), part=part, **{k: v for k, v in stages["rank"].items()
-                                                           if k in ("max_length", "batch_size")}),
-                    lambda scores: rank_candidates(candidates, str(critic), actions, critic_logps=scores,
-                                                   **stages["rank"]))
-        elif rank.main:
-            progress(f"rank: kept ({actions})")
+                rank.shared_stage("rank", actions,
+                                  lambda part: critic_candidate_logps(load_candidates(candidates), str(critic),
+                                                                      part=part, **scoring),
+                                  lambda scores: rank_candidates(candidates, str(critic), actions, critic_logps=scores,
+                                                                 **stages["rank"]))
         checkpoint_stage("actor", checkpoint, lambda out: policy.train_actor(actions, base, out, stages["actor"]))
     elif algorithm == "rft":
         checkpoint_stage("rft", checkpoint, lambda out: policy.train_rft(collect, base, out, stages["rft"],

@@ -84,11 +84,11 @@ def example_logps(model: Any, examples: list[Example], pad_id: int) -> tuple[Any
     """Summed log-probability of each example's trained tokens, and their count."""
     import torch
 
+    from colbench.train.losses import sequence_logp
+
     flat = [seq for ex in examples for seq in ex]
     owner = torch.tensor([i for i, ex in enumerate(examples) for _ in ex])
-    logps, marks = padded_token_logps(model, flat, pad_id)
-    marks = marks.to(logps.dtype)
-    seq_sum, seq_count = (logps * marks).sum(-1), marks.sum(-1)
+    seq_sum, seq_count = sequence_logp(*padded_token_logps(model, flat, pad_id))
     owner = owner.to(seq_sum.device)
     total = torch.zeros(len(examples), dtype=seq_sum.dtype, device=seq_sum.device).index_add(0, owner, seq_sum)
     count = torch.zeros(len(examples), dtype=seq_sum.dtype, device=seq_sum.device).index_add(0, owner, seq_count)

@@ -145,8 +145,8 @@ def prompt_mean_logps(model: Any, tokenizer: Any, rows: list[dict[str, Any]], *,
     prompt the policy answered: no reference solution."""
     import torch
 
-    from colbench.train.common import chunks, padded_token_logps
-    from colbench.train.policy import encode_action
+    from colbench.train.common import chunks
+    from colbench.train.policy import encode_action, example_logps
 
     seqs = [encode_action(tokenizer, agent_messages(r["split"], r["problem_description"], r["context"],
                                                     agent_system_for(r["protocol"], r["split"])), r["text"],
@@ -154,9 +154,8 @@ def prompt_mean_logps(model: Any, tokenizer: Any, rows: list[dict[str, Any]], *,
     out: list[float] = []
     with torch.no_grad():
         for part in chunks(seqs, batch_size):
-            logps, marks = padded_token_logps(model, part, tokenizer.pad_token_id)
-            marks = marks.to(logps.dtype)
-            out += ((logps * marks).sum(-1) / marks.sum(-1).clamp(min=1)).tolist()
+            total, count = example_logps(model, [[seq] for seq in part], tokenizer.pad_token_id)
+            out += (total / count.clamp(min=1)).tolist()
     return out
 
 
@@ -169,23 +168,26 @@ def pick_pairs(scored: list[tuple[float, str]], n: int, rng: random.Random) -> l
     return rng.sample(options, min(n, len(options)))
 
 
-def critic_candidate_logps(candidates_path: str | Path, critic: str, *, max_length: int = CRITIC_MAX_LENGTH,
-                           batch_size: int = 8, part: tuple[int, int] = (0, 1)) -> list[float]:
-    """The critic's mean log-probability of each candidate in the file, in file order, on
-    its input as it was trained (its checkpoint records how, and its budget). `part` (k, n):
-    only the k-th of n equal contiguous shares, for n processes to score one file."""
-    from colbench.train.common import scoring_model
-    from colbench.train.critic import candidate_mean_logps, critic_settings
-
-    rows = load_jsonl(candidates_path, "candidates file")
+def load_candidates(path: str | Path) -> list[dict[str, Any]]:
+    """The sampled turns of `colbench train sample`, each with its candidates."""
+    rows = load_jsonl(path, "candidates file")
     for n, r in enumerate(rows, 1):
         if not isinstance(r.get("candidates"), list) or not r.get("reference"):
-            raise ColbenchError(f"{candidates_path} line {n} is not a sampled turn with its reference solution; "
+            raise ColbenchError(f"{path} line {n} is not a sampled turn with its reference solution; "
                                 "make the file with `colbench train sample`")
+    return rows
+
+
+def critic_candidate_logps(rows: list[dict[str, Any]], critic: str, *, max_length: int = CRITIC_MAX_LENGTH,
+                           batch_size: int = 8, part: tuple[int, int] = (0, 1)) -> list[float]:
+    """The critic's mean log-probability of each candidate of `rows` (`load_candidates`), in
+    order, on its input as it was trained (its checkpoint records how, and its budget).
+    `part` (k, n): only the k-th of n contiguous shares, for n processes to score one file."""
+    from colbench.train.common import scoring_model, share
+    from colbench.train.critic import candidate_mean_logps, critic_settings
+
     flat = [{**r, "text": c["text"]} for r in rows for c in r["candidates"]]
-    k, n = part
-    per = -(-len(flat) // n)
-    mine = flat[k * per:(k + 1) * per]
+    mine = [flat[i] for i in share(len(flat), *part)]
     if not mine:
         return []
     model, tokenizer = scoring_model(critic)
@@ -199,9 +201,9 @@ def rank_candidates(candidates_path: str | Path, critic: str, out: str | Path, *
                     seed: int = 0, critic_logps: list[float] | None = None) -> int:
     """Writes the action pairs JSONL; returns how many pairs. `critic_logps`: the critic's
     scores of the candidates when already computed (by several processes)."""
+    rows = load_candidates(candidates_path)
     if critic_logps is None:
-        critic_logps = critic_candidate_logps(candidates_path, critic, max_length=max_length, batch_size=batch_size)
-    rows = load_jsonl(candidates_path, "candidates file")
+        critic_logps = critic_candidate_logps(rows, critic, max_length=max_length, batch_size=batch_size)
     if len(critic_logps) != sum(len(r["candidates"]) for r in rows):
         raise ColbenchError(f"{candidates_path} changed while its candidates were being scored")
     rng = random.Random(seed)

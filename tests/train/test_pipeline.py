@@ -235,11 +235,12 @@ def test_the_whole_pipeline_under_two_processes_does_each_stage_once(sweet, tmp_
 
 
 def test_shares_of_the_critic_scores_join_into_the_whole(sweet):
-    from colbench.train.sample import critic_candidate_logps
+    from colbench.train.sample import critic_candidate_logps, load_candidates
 
     candidates, critic = sweet["work"] / "candidates.jsonl", str(sweet["work"] / "critic")
-    whole = critic_candidate_logps(candidates, critic)
-    shares = [critic_candidate_logps(candidates, critic, part=(k, 3)) for k in range(3)]
+    rows = load_candidates(candidates)
+    whole = critic_candidate_logps(rows, critic)
+    shares = [critic_candidate_logps(rows, critic, part=(k, 3)) for k in range(3)]
     assert len(whole) == sum(len(c["candidates"]) for c in jsonl(candidates)) and all(shares)
     assert [v for s in shares for v in s] == pytest.approx(whole, abs=1e-5)
 
