@@ -4,7 +4,7 @@ Each case runs in a fresh Python process (so peaks do not mix): it opens the san
 resets the process's peak resident size (VmHWM), scores one answer with one test call
 whose reference returns a small value, and reports how much the host's peak grew over its
 resident size before scoring, the test's status and the seconds it took. The limits are
-those of colbench/sandbox/runner.py (per value 3,000,000 JSON nodes and 32 MiB encoded;
+those of colbench/sandbox/guest.py (per value 3,000,000 JSON nodes and 32 MiB encoded;
 per answer twice that over all its tests).
 
     .venv/bin/python benchmarks/value_limits.py [--sandbox docker|process] [--json OUT]

@@ -53,7 +53,7 @@ def _non_negative_float(text: str) -> float:
 def _time_limit(text: str) -> float:
     """Seconds per test call: positive and at most the sandbox's limit (an infinite limit
     would let one hanging answer stop the run forever)."""
-    from colbench.sandbox.runner import MAX_TIMEOUT_S
+    from colbench.sandbox.guest import MAX_TIMEOUT_S
 
     value = _positive_float(text)
     if not value <= MAX_TIMEOUT_S:
@@ -320,7 +320,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.stop()
     from rich.table import Table
-    from colbench.sandbox.runner import HASH_SEED
+    from colbench.sandbox.guest import HASH_SEED
     mode = f", compat {args.compat}" if args.compat else ""
     setting = f"{args.sandbox} sandbox{mode}, hash seed {HASH_SEED}" if tasks.tasks[0].split == "backend" else "frontend"
     table = Table(title=f"colbench score ({setting})")
@@ -438,7 +438,7 @@ def cmd_train_pipeline(args: argparse.Namespace) -> int:
 
 
 def cmd_train_import(args: argparse.Namespace) -> int:
-    from colbench.train.offline_data import import_sweet_rl
+    from colbench.interop import import_sweet_rl
 
     n = import_sweet_rl(args.path, args.out, protocol=args.protocol)
     print(f"imported {n} trajectories into {args.out}")
@@ -474,7 +474,7 @@ def cmd_regress(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from colbench.export import export_run
+    from colbench.interop import export_run
 
     n = export_run(args.run_dir, args.format, args.out)
     print(f"wrote {n} trajectories to {args.out}")

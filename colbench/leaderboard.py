@@ -34,7 +34,7 @@ from colbench.errors import ColbenchError
 from colbench.jsonl import check_writable, write_json_atomic, write_text_atomic
 from colbench.protocol import run_protocol
 from colbench.runs import SUMMARY_FILE, RunDir
-from colbench.scoring.metrics import TaskTotals, summarize, task_metrics, task_order, win_rate
+from colbench.stats import TaskTotals, summarize, task_metrics, task_order, win_rate
 from colbench.tasks import (OFFICIAL_CONTENT_SHA256, OFFICIAL_FILES, OFFICIAL_LIMITS, SPLITS, TaskSet, data_dir,
                             is_official, load_tasks)
 

@@ -24,7 +24,7 @@ import pandas as pd
 from colbench.errors import ColbenchError
 from colbench.leaderboard import load_submission
 from colbench.runs import RunDir
-from colbench.scoring.metrics import PAIRED_RESAMPLES, is_binary, mcnemar_exact, paired_bootstrap, per_task_means
+from colbench.stats import PAIRED_RESAMPLES, is_binary, mcnemar_exact, paired_bootstrap, per_task_means
 
 METRICS = ("score", "success")
 

@@ -28,7 +28,7 @@ from urllib.parse import quote
 from colbench.errors import ColbenchError
 from colbench.jsonl import check_writable, write_text_atomic
 from colbench.runs import SUMMARY_FILE, RunDir
-from colbench.scoring.metrics import summarize, win_rate
+from colbench.stats import summarize, win_rate
 
 log = logging.getLogger(__name__)
 

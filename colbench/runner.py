@@ -27,9 +27,9 @@ from colbench.protocol import (DEFAULT_PROTOCOL, PROTOCOLS, SWEET_RL_PHOTO_FILE,
 from colbench.jsonl import write_json_atomic
 from colbench.runs import SUMMARY_FILE, EpisodeWriter, RunDir
 from colbench.sandbox import open_sandbox
-from colbench.sandbox.runner import HASH_SEED
+from colbench.sandbox.guest import HASH_SEED
 from colbench.scoring.backend import BackendScorer
-from colbench.scoring.metrics import summarize, win_rate
+from colbench.stats import summarize, win_rate
 from colbench.scoring.refcache import ReferenceCache
 from colbench.tasks import Task, TaskSet, data_dir
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from colbench.sandbox.runner import HASH_SEED
+from colbench.sandbox.guest import HASH_SEED
 from colbench.tasks import load_tasks
 
 COLBENCH = [sys.executable, "-m", "colbench.cli"]

@@ -22,7 +22,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "colbench"
 
 LAYERS = {
     0: ["colbench", "colbench.defaults", "colbench.errors", "colbench.jsonl", "colbench.procs", "colbench.llm.base",
-        "colbench.sandbox.runner", "colbench.sandbox.values", "colbench.scoring.metrics"],
+        "colbench.sandbox.guest", "colbench.sandbox.values", "colbench.stats"],
     1: ["colbench.tasks", "colbench.official", "colbench.protocol", "colbench.runs", "colbench.llm",
         "colbench.llm.hf", "colbench.llm.openai_client"],
     2: ["colbench.render", "colbench.sandbox", "colbench.sandbox.*", "colbench.scoring.clip",
@@ -30,7 +30,7 @@ LAYERS = {
     3: ["colbench.scoring", "colbench.scoring.*"],
     4: ["colbench.agents", "colbench.humans", "colbench.humans.*"],
     5: ["colbench.episode", "colbench.runner"],
-    6: ["colbench.report", "colbench.leaderboard", "colbench.regress", "colbench.export", "colbench.download",
+    6: ["colbench.report", "colbench.leaderboard", "colbench.regress", "colbench.interop", "colbench.download",
         "colbench.train", "colbench.train.*"],
     7: ["colbench.cli"],
 }
@@ -100,7 +100,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 def test_every_module_has_a_layer_and_imports_nothing_above_it():
     graph = modules()
-    assert "colbench.cli" in graph and "colbench.sandbox.runner" in graph
+    assert "colbench.cli" in graph and "colbench.sandbox.guest" in graph
     unplaced = sorted(m for m in graph if layer_of(m) is None)
     assert not unplaced, f"give these modules a layer in tests/test_layers.py: {unplaced}"
     assert not upward_imports(graph), "imports against the flow:\n" + "\n".join(upward_imports(graph))

@@ -12,7 +12,7 @@ import pytest
 from colbench.cli import main
 from colbench.leaderboard import SUBMISSION_SCHEMA, SubmissionError, submission_metrics, validate_submission
 from colbench.runs import EpisodeWriter, RunDir
-from colbench.scoring.metrics import summarize
+from colbench.stats import summarize
 from colbench.tasks import OFFICIAL_CONTENT_SHA256, OFFICIAL_LIMITS, content_sha256, load_tasks
 
 REPO = Path(__file__).resolve().parent.parent

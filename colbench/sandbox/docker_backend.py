@@ -21,11 +21,11 @@ from dataclasses import dataclass
 
 from colbench.errors import SandboxError
 from colbench.sandbox.pool import STREAM_LIMIT, WorkerPool, owner_alive, read_hello, remove_stale_dirs
-from colbench.sandbox.runner import hash_seed_env
+from colbench.sandbox.guest import hash_seed_env
 
 LABEL = "colbench.sandbox"
 OWNER_LABEL = "colbench.owner"
-RUNNER_IN_IMAGE = "/opt/colbench/runner.py"
+GUEST_IN_IMAGE = "/opt/colbench/guest.py"
 IPC_PREFIX = "colbench-ipc-"  # then the owner's pid: /tmp/colbench-ipc-PID-XXXX
 
 
@@ -138,7 +138,7 @@ class DockerBackend:
             return self.client.containers.run(
                 self.image,
                 # Not -I, which ignores PYTHONHASHSEED; the environment is all ours.
-                command=["python3", "-s", "-P", RUNNER_IN_IMAGE, "--listen", "/ipc/runner.sock"],
+                command=["python3", "-s", "-P", GUEST_IN_IMAGE, "--listen", "/ipc/runner.sock"],
                 detach=True,
                 network_mode="none",
                 read_only=True,

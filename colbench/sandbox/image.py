@@ -34,8 +34,8 @@ def sandboxes_dir() -> Path:
     raise SandboxError("the sandbox image definitions (sandboxes/) are missing from this installation")
 
 
-def runner_path() -> Path:
-    return Path(__file__).resolve().parent / "runner.py"
+def guest_path() -> Path:
+    return Path(__file__).resolve().parent / "guest.py"
 
 
 def debian_packages() -> list[str]:
@@ -57,7 +57,7 @@ def base_tag() -> str:
 
 def image_tag() -> str:
     """The base plus the runner (a one-layer build, seconds)."""
-    return f"{IMAGE_REPO}:{_digest(base_tag().encode(), runner_path().read_bytes())}"
+    return f"{IMAGE_REPO}:{_digest(base_tag().encode(), guest_path().read_bytes())}"
 
 
 def find_image(client) -> str | None:
@@ -105,7 +105,7 @@ def build_image(client, mirror: str | None = None, force: bool = False) -> tuple
         return tag, False
     if force or not _exists(client, base_tag()):
         _build_base(client, mirror)
-    _add_runner(client, tag)
+    _add_guest(client, tag)
     if not _exists(client, tag):
         raise SandboxError("docker did not produce the sandbox image")
     _remove_stale(client, keep={tag, base_tag()})
@@ -164,15 +164,15 @@ def _build_base(client, mirror: str | None) -> None:
             raise SandboxError(f"docker import failed: {proc.stderr.strip()[-300:]}")
 
 
-def _add_runner(client, tag: str) -> None:
+def _add_guest(client, tag: str) -> None:
     """FROM the base, COPY the runner in: needs no network and takes seconds."""
     from docker.errors import BuildError, DockerException
 
     with tempfile.TemporaryDirectory(prefix="colbench-image-") as ctx:
-        shutil.copy(runner_path(), os.path.join(ctx, "runner.py"))
+        shutil.copy(guest_path(), os.path.join(ctx, "guest.py"))
         Path(ctx, "Dockerfile").write_text(
             f"FROM {base_tag()}\n"
-            "COPY runner.py /opt/colbench/runner.py\n"
+            "COPY guest.py /opt/colbench/guest.py\n"
             "USER 65534:65534\n"
             "WORKDIR /tmp\n"
             f'LABEL colbench.recipe="{RECIPE_VERSION}"\n'

@@ -9,8 +9,8 @@ Failure modes and what happens:
 - a test hangs (Python or C): the runner kills it at its time limit, reports "timeout";
 - the answer kills its own process: the runner reports "crash" and runs the other tests;
 - the runner dies or stops answering (answer killed it, engine trouble): the worker is
-  replaced; the job that was running is retried once on a fresh worker and, if it kills
-  that one too, its unfinished tests are reported as "crash"; jobs that were only queued
+  replaced; the job that was running is retried and, if it also kills a worker started
+  after the first died, its unfinished tests are reported as "crash"; jobs that were only queued
   behind it are retried without counting against them;
 - the runner says it could not clean up after a job: the worker is replaced;
 - no worker can be started: SandboxError, with the backend's reason.
@@ -30,7 +30,7 @@ from typing import Any, Awaitable, Callable, Protocol
 
 from colbench.defaults import TEST_TIMEOUT_S
 from colbench.errors import SandboxError
-from colbench.sandbox.runner import ENCODE_TIMEOUT_S, MAX_JOB_BYTES, MAX_TIMEOUT_S, PROTOCOL_VERSION, time_limit
+from colbench.sandbox.guest import ENCODE_TIMEOUT_S, MAX_JOB_BYTES, MAX_TIMEOUT_S, PROTOCOL_VERSION, time_limit
 from colbench.sandbox.values import decode
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ _PARSE_INLINE = 1 << 20
 # encoding of its value) before it is presumed stuck.
 SLACK_S = 10.0
 # Tries of one job across workers that died or were replaced under it. Hostile jobs kill at
-# most two workers each, so only a sandbox that cannot work at all gets this far.
+# most three workers each (two strikes, the second on a worker started after the first), so only a sandbox that cannot work at all gets this far.
 MAX_ATTEMPTS = 50
 
 
@@ -106,9 +106,10 @@ class Worker(Protocol):
 
 
 class WorkerLost(Exception):
-    def __init__(self, reason: str, was_running: bool):
+    def __init__(self, reason: str, was_running: bool, worker_no: int = 0):
         super().__init__(reason)
         self.was_running = was_running
+        self.worker_no = worker_no  # which start of the pool's the lost worker was (1, 2, ...)
 
 
 @dataclass
@@ -127,6 +128,7 @@ class _Slot:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     reader_task: asyncio.Task | None = None
     generation: int = 0
+    worker_no: int = 0  # the pool's count of started workers when this one started
 
     async def ensure(self) -> None:
         async with self.lock:
@@ -139,6 +141,8 @@ class _Slot:
                     raise SandboxError("the sandbox pool is closed")
                 self.worker = worker
                 self.generation += 1
+                self.pool.started += 1
+                self.worker_no = self.pool.started
                 self.reader_task = asyncio.create_task(self._read(self.worker, self.generation))
 
     async def _refill(self) -> None:
@@ -181,7 +185,7 @@ class _Slot:
         oldest = min((p.seq for p in pending.values()), default=None) if blame_oldest else None
         for p in pending.values():
             if not p.future.done():
-                p.future.set_exception(WorkerLost(reason, was_running=p.seq == oldest))
+                p.future.set_exception(WorkerLost(reason, was_running=p.seq == oldest, worker_no=self.worker_no))
         if worker is not None:
             log.info("replacing %s: %s", worker.description, reason)
             self.pool.track(worker.close())
@@ -243,6 +247,7 @@ class WorkerPool:
         self.seq = itertools.count(1)
         self.closing: set[asyncio.Future] = set()  # closes and restarts under way
         self.closed = False
+        self.started = 0  # workers started so far
         self.depth = depth
         self._slots = [_Slot(self) for _ in range(size)]
         self._lanes = asyncio.Semaphore(size * depth)
@@ -260,10 +265,11 @@ class WorkerPool:
         return max(kinds) if kinds else None  # the weakest: "none" > "namespaces" > "container"
 
     async def run(self, job: Job) -> list[dict]:
-        """The runner's raw result for each call (see runner.py); `call_result` decodes one."""
+        """The runner's raw result for each call (see guest.py); `call_result` decodes one."""
         payload = {"code": job.code, "calls": job.calls, "timeout": job.timeout, "mode": job.mode}
         wait_s = len(job.calls) * (job.timeout + ENCODE_TIMEOUT_S + 0.5) + SLACK_S
         strikes = attempts = 0
+        fresh_after = 0  # a death counts against the job only on a worker started after this
         last_reason = ""
         async with self._lanes:
             while True:
@@ -279,8 +285,12 @@ class WorkerPool:
                     return msg["results"]
                 except WorkerLost as lost:
                     last_reason = str(lost)
-                    if lost.was_running:
+                    if lost.was_running and lost.worker_no > fresh_after:
+                        # A worker that was already up when the job's last worker died may have
+                        # died of the same outside cause (an engine killing every container):
+                        # only a fresh worker's death is the job's second strike.
                         strikes += 1
+                        fresh_after = self.started
                     if strikes >= 2:
                         reason = f"the sandbox worker died while running this answer ({lost})"
                         return [{"s": "crash", "e": reason} for _ in job.calls]

@@ -23,9 +23,9 @@ import sys
 import tempfile
 
 from colbench.procs import kill_marked
-from colbench.sandbox.image import runner_path
+from colbench.sandbox.image import guest_path
 from colbench.sandbox.pool import STREAM_LIMIT, WorkerPool, read_hello, remove_stale_dirs
-from colbench.sandbox.runner import hash_seed_env
+from colbench.sandbox.guest import hash_seed_env
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class ProcessBackend:
         # Not -I: it would ignore PYTHONHASHSEED. The environment above is the whole of it,
         # and -s -P keep user site-packages and the script's folder off the path as -I does.
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-s", "-P", str(runner_path()), "--stdio",
+            sys.executable, "-s", "-P", str(guest_path()), "--stdio",
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL, env=env, cwd=scratch, limit=STREAM_LIMIT,
             start_new_session=True,

@@ -1,6 +1,6 @@
 """Rebuilds values sent by the sandbox runner, and compares them on the host.
 
-The tagged JSON form is written by `colbench.sandbox.runner.encode`. Everything arriving
+The tagged JSON form is written by `colbench.sandbox.guest.encode`. Everything arriving
 here was produced by untrusted code, so the decoder accepts only well-formed nodes of the
 known tags and rebuilds plain trusted types; comparison then uses Python's own equality
 rules on those (1 == 1.0, a Counter equals the same dict, a list never equals a tuple).

@@ -20,7 +20,7 @@ from colbench.defaults import CLIP_MODEL, TEST_TIMEOUT_S
 from colbench.errors import ColbenchError, TaskFormatError
 from colbench.jsonl import check_writable, parse_object, read_lines, write_jsonl_atomic
 from colbench.sandbox import open_sandbox
-from colbench.sandbox.runner import HASH_SEED
+from colbench.sandbox.guest import HASH_SEED
 from colbench.scoring.backend import BackendScorer
 from colbench.scoring.refcache import ReferenceCache
 from colbench.tasks import TaskSet

@@ -16,8 +16,8 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from colbench.sandbox.image import runner_path
-from colbench.sandbox.runner import HASH_SEED
+from colbench.sandbox.image import guest_path
+from colbench.sandbox.guest import HASH_SEED
 
 _runner_digest: str | None = None
 
@@ -30,7 +30,7 @@ def cache_dir() -> Path:
 def reference_key(mode: str, code: str, call: str) -> str:
     global _runner_digest
     if _runner_digest is None:
-        _runner_digest = hashlib.sha256(runner_path().read_bytes()).hexdigest()
+        _runner_digest = hashlib.sha256(guest_path().read_bytes()).hexdigest()
     blob = json.dumps([_runner_digest, HASH_SEED, mode, code, call])
     return hashlib.sha256(blob.encode()).hexdigest()
 

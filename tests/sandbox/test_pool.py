@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 
 import pytest
 
 from colbench.sandbox import Sandbox, WorkerPool
+from colbench.sandbox.pool import Job, call_result
 from colbench.sandbox.process_backend import ProcessBackend
 from colbench.scoring.backend import BackendScorer
 from test_exploits import HONEST, TASK
@@ -97,6 +99,31 @@ def test_a_replacement_that_finishes_starting_after_the_pool_closed_is_stopped()
         await asyncio.wait_for(closing, 30)
         assert len(starts.started) == 2
         assert not any(_alive(w.proc.pid) for w in starts.started)
+
+    asyncio.run(main())
+
+
+def test_a_job_whose_worker_and_the_next_are_killed_from_outside_still_runs_on_a_fresh_one():
+    """An engine that kills every worker at once must not cost a job its result: only the
+    death of a worker started after the job's first one died counts against the job."""
+    async def main():
+        starts = HeldStarts(free=10, size=2)
+        pool = starts.answers
+        slow = Job("import time\ndef f(x):\n    time.sleep(0.3)\n    return x + 1\n", ["f(1)", "f(2)"], timeout=2)
+        try:
+            await pool.start()
+            first, second = starts.started
+            os.kill(second.proc.pid, signal.SIGSTOP)  # dead to the pool once it next hears from it
+            running = asyncio.ensure_future(pool.run(slow))
+            await asyncio.sleep(0.2)  # the job runs on the first worker (the other one is not chosen: idle, equal)
+            os.kill(first.proc.pid, signal.SIGKILL)
+            assert await _until(lambda: any(s.pending for s in pool._slots if s.worker is second))
+            os.kill(second.proc.pid, signal.SIGKILL)  # the retry was sent to the stopped worker: it dies too
+            results = [call_result(r) for r in await asyncio.wait_for(running, 30)]
+            assert [(r.status, r.value) for r in results] == [("ok", 2), ("ok", 3)], results
+            assert len(starts.started) >= 3
+        finally:
+            await starts.close()
 
     asyncio.run(main())
 

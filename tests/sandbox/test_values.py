@@ -19,7 +19,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from colbench.sandbox.runner import encode
+from colbench.sandbox.guest import encode
 from colbench.sandbox.values import NotComparable, decode, values_equal
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from colbench.scoring.metrics import is_binary, mcnemar_exact, paired_bootstrap, per_task_means
+from colbench.stats import is_binary, mcnemar_exact, paired_bootstrap, per_task_means
 
 
 def test_per_task_means_average_ok_samples_and_leave_out_errored_tasks():

@@ -15,7 +15,7 @@ import sys
 import pytest
 from helpers import backend_task
 
-from colbench.sandbox.image import runner_path
+from colbench.sandbox.image import guest_path
 from colbench.scoring.refcache import ReferenceCache
 from colbench.tasks import load_tasks
 
@@ -87,7 +87,7 @@ def test_every_reference_scores_one_against_itself_run_after_run(kind, compat, m
 def _hash_in_runner(*python_flags: str) -> int:
     """hash('colbench') as computed by an answer in a runner started with these flags."""
     req = {"id": 1, "code": "def h():\n    return hash('colbench')\n", "calls": ["h()"], "timeout": 5}
-    proc = subprocess.run([sys.executable, *python_flags, str(runner_path()), "--stdio"],
+    proc = subprocess.run([sys.executable, *python_flags, str(guest_path()), "--stdio"],
                           input=json.dumps(req) + "\n", capture_output=True, text=True, timeout=60,
                           env={"PATH": "/usr/bin:/bin"})
     hello, reply = proc.stdout.splitlines()[:2]  # the runner says hello first

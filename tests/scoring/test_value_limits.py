@@ -1,12 +1,12 @@
 """Values at the size limits: correct big answers pass, far bigger ones fail clearly and
-cost the host nothing. The limits are the runner's (colbench/sandbox/runner.py)."""
+cost the host nothing. The limits are the runner's (colbench/sandbox/guest.py)."""
 
 from __future__ import annotations
 
 import pytest
 from helpers import backend_task
 
-from colbench.sandbox.runner import MAX_JOB_NODES, MAX_VALUE_NODES
+from colbench.sandbox.guest import MAX_JOB_NODES, MAX_VALUE_NODES
 
 
 def _peak_reset() -> None:
@@ -82,7 +82,7 @@ def test_one_answers_values_together_are_bounded(any_sandbox):
 
 def test_runner_enforces_the_limits_on_what_a_child_sends():
     # A hostile answer can write its own result lines, so the runner counts for itself.
-    from colbench.sandbox.runner import MAX_JOB_BYTES, MAX_VALUE_BYTES, within_limits
+    from colbench.sandbox.guest import MAX_JOB_BYTES, MAX_VALUE_BYTES, within_limits
 
     nested = {"l": [{"l": [i]} for i in range(1_000_000)]}  # 3,000,002 JSON nodes
     value, nodes, size = within_limits(nested, 10, 0, 0)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from colbench.scoring.metrics import bootstrap_ci, pass_at_k, summarize
+from colbench.stats import bootstrap_ci, pass_at_k, summarize
 
 
 def frame(rows):

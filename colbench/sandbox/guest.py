@@ -1,4 +1,4 @@
-"""The sandbox runner: runs answer code against test calls. Standard library only.
+"""The sandbox's guest program: runs answer code against test calls. Standard library only.
 
 It runs inside a sandbox container (Docker backend) or as a host subprocess (process
 backend) and speaks newline-delimited JSON with the host over one stream:
@@ -1288,7 +1288,7 @@ def main(argv: list[str]) -> int:
             runner.close()
             shutil.rmtree(scratch, ignore_errors=True)
         return 0
-    print("usage: runner.py --listen SOCKET | --stdio", file=sys.stderr)
+    print("usage: guest.py --listen SOCKET | --stdio", file=sys.stderr)
     return 2
 
 
