@@ -23,15 +23,15 @@ PACKAGE = Path(__file__).resolve().parents[1] / "colbench"
 LAYERS = {
     0: ["colbench", "colbench.defaults", "colbench.errors", "colbench.jsonl", "colbench.procs", "colbench.llm.base",
         "colbench.sandbox.guest", "colbench.sandbox.values", "colbench.stats"],
-    1: ["colbench.tasks", "colbench.official", "colbench.protocol", "colbench.runs", "colbench.llm",
-        "colbench.llm.hf", "colbench.llm.openai_client"],
+    1: ["colbench.tasks", "colbench.official", "colbench.protocol", "colbench.runs", "colbench.runs.*",
+        "colbench.llm", "colbench.llm.*"],
     2: ["colbench.render", "colbench.sandbox", "colbench.sandbox.*", "colbench.scoring.clip",
         "colbench.scoring.refcache"],
     3: ["colbench.scoring", "colbench.scoring.*"],
     4: ["colbench.agents", "colbench.humans", "colbench.humans.*"],
     5: ["colbench.episode", "colbench.runner"],
-    6: ["colbench.report", "colbench.leaderboard", "colbench.regress", "colbench.interop", "colbench.download",
-        "colbench.train", "colbench.train.*"],
+    6: ["colbench.report", "colbench.leaderboard", "colbench.leaderboard.*", "colbench.regress", "colbench.interop",
+        "colbench.download", "colbench.train", "colbench.train.*"],
     7: ["colbench.cli"],
 }
 
