@@ -14,7 +14,7 @@ def resolve_human(spec: str | None, split: str, *, base_url: str | None = None) 
     spec = spec or DEFAULT_HUMAN[split]
     if spec == "offline":
         if split == "frontend":
-            from colbench.humans.design_offline import OfflineDesignHuman
+            from colbench.humans.offline.design import OfflineDesignHuman
             return OfflineDesignHuman()
         from colbench.humans.offline import OfflineCodeHuman
         return OfflineCodeHuman()

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from colbench.humans.design_offline import (LOOKS_RIGHT, MAX_CHARS, OfflineDesignHuman, colour_name,
+from colbench.humans.offline.design import (LOOKS_RIGHT, MAX_CHARS, OfflineDesignHuman, colour_name,
                                             describe_differences)
 from colbench.render import PageSnapshot, Renderer
 from colbench.tasks import load_tasks
