@@ -4,23 +4,23 @@ An Agent is one async call: the chat so far in, the next message out. A SPEC is
 - a registered name: a built-in (`reference`, `naive`), a TOML file in `agents/`
   (`sweet-llama8b`, `gpt-4o`, ...), or an adapter from the `colbench.agents` entry-point group;
 - `openai:MODEL`: any OpenAI-compatible endpoint (base URL from --agent-base-url or
-  OPENAI_BASE_URL);
+  OPENAI_BASE_URL); `hf:PATH`: a local transformers model;
 - `scripted:PATH`: replays recorded messages (JSONL `{"task_id", "messages": [...]}`);
 - a path to a TOML file describing one of these.
+Model SPECs (openai:, hf:, TOML files) are resolved by colbench.llm.specs, as humans' are.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import tomllib
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Callable, Protocol
 
 from colbench.errors import ColbenchError
 from colbench.llm.base import ChatClient, Message
+from colbench.llm.specs import agents_dir, resolve_client
 from colbench.protocol import ANSWER_MARK
 from colbench.tasks import Task
 
@@ -38,6 +38,13 @@ class AgentContext:
 
 
 class Agent(Protocol):
+    """One call: the chat so far in, the next message out.
+
+    Agents that run on a chat model (LLMAgent) hold it as `client` (a ChatClient), which the
+    runner checks is reachable before any work and records in run.json. An agent may also
+    have `async aclose()`, called once when the run ends; it is not part of the protocol,
+    since the built-in agents and most adapters hold nothing to release."""
+
     name: str
 
     async def respond(self, messages: list[Message], ctx: AgentContext) -> str: ...
@@ -121,17 +128,7 @@ class LLMAgent:
         return await self.client.chat(messages, seed=ctx.seed)
 
     async def aclose(self) -> None:
-        close = getattr(self.client, "aclose", None)
-        if close is not None:
-            await close()
-
-
-def agents_dir() -> Path:
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_agents", here.parent / "agents"):
-        if candidate.is_dir():
-            return candidate
-    return here.parent / "agents"
+        await self.client.aclose()
 
 
 def known_agents() -> list[str]:
@@ -162,67 +159,3 @@ def resolve_agent(spec: str, *, base_url: str | None = None) -> Agent:
     raise ColbenchError(f"unknown agent {spec!r}; known: {', '.join(known_agents())}, "
                         "or openai:MODEL, scripted:PATH or a TOML file")
 
-
-def resolve_client(spec: str, *, base_url: str | None = None, what: str = "agent",
-                   sampling: dict[str, Any] | None = None) -> ChatClient:
-    """A chat client from `openai:MODEL`, `hf:PATH`, a TOML file path or a name in agents/."""
-    if spec.startswith("openai:"):
-        from colbench.llm.openai_client import OpenAIChat
-        return OpenAIChat(spec.split(":", 1)[1], base_url=base_url)
-    if spec.startswith("hf:"):
-        from colbench.llm.hf import HFChat
-        client = HFChat(spec.split(":", 1)[1], **(sampling or {}))
-        client.check_local()
-        return client
-    path = Path(spec) if spec.endswith(".toml") else agents_dir() / f"{spec}.toml"
-    return client_from_toml(path, base_url=base_url, what=what)
-
-
-def expand_env(value: Any) -> Any:
-    """${VAR} and ${VAR:-default} in TOML strings, so endpoints and weights are configurable."""
-    if not isinstance(value, str):
-        return value
-    return re.sub(r"\$\{(\w+)(?::-([^}]*))?\}", lambda m: os.environ.get(m.group(1), m.group(2) or ""), value)
-
-
-def client_from_toml(path: Path, *, base_url: str | None = None, what: str = "agent") -> ChatClient:
-    if not path.is_file():
-        raise ColbenchError(f"{what} definition {path} does not exist")
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ColbenchError(f"{what} definition {path} is not valid TOML ({exc})") from exc
-    except UnicodeDecodeError as exc:
-        raise ColbenchError(f"{what} definition {path} is not UTF-8 text") from exc
-    model = doc.get("model")
-    if not isinstance(model, dict) or "kind" not in model:
-        raise ColbenchError(f"{what} definition {path} needs a [model] table with a kind (openai or hf)")
-    kind = model["kind"]
-    sampling = doc.get("sampling", {})
-    if kind == "openai":
-        from colbench.llm.openai_client import OpenAIChat, SamplingParams
-        name = expand_env(model.get("name"))
-        if not name:
-            raise ColbenchError(f"{what} definition {path}: [model] needs name = the served model's name")
-        try:
-            params = SamplingParams(**{k: sampling[k] for k in ("temperature", "max_tokens", "top_p") if k in sampling})
-        except TypeError as exc:
-            raise ColbenchError(f"{what} definition {path}: bad [sampling] ({exc})") from exc
-        retry = {k: model[k] for k in ("timeout", "max_retries", "backoff_s") if k in model}
-        try:
-            client = OpenAIChat(name, base_url=base_url or expand_env(model.get("base_url")) or None,
-                                api_key=expand_env(model.get("api_key")) or None, sampling=params, **retry)
-        except TypeError as exc:
-            raise ColbenchError(f"{what} definition {path}: bad [model] setting ({exc})") from exc
-        client.name = str(doc.get("name", path.stem))
-        return client
-    if kind == "hf":
-        path_value = expand_env(model.get("path", ""))
-        if not path_value:
-            raise ColbenchError(f"{what} definition {path}: [model] needs path = a local model directory")
-        settings = {k: sampling[k] for k in ("temperature", "max_tokens", "top_p") if k in sampling}
-        settings.update({k: model[k] for k in ("max_batch", "device") if k in model})
-        client = resolve_client(f"hf:{path_value}", what=what, sampling=settings)
-        client.name = str(doc.get("name", path.stem))
-        return client
-    raise ColbenchError(f"{what} definition {path}: unknown model kind {kind!r} (use openai or hf)")

@@ -10,6 +10,10 @@ Frontend: the first page (<html>...</html>, else <body>...</body>) in an agent m
 rendered and shown to the human next to the reference page; the answer is the most recent
 rendered page; human replies are cut to 1000 characters; screenshots are saved as run
 artifacts when a directory is given.
+
+Seeds: the agent gets the episode seed (AgentContext.seed) and the human human_seed(seed),
+so that two models on one endpoint never sample with the same seed; both are stable across
+resumes, as the episode seed is.
 """
 
 from __future__ import annotations
@@ -20,11 +24,22 @@ from pathlib import Path
 from typing import Any
 
 from colbench.agents import Agent, AgentContext
-from colbench.humans.base import Turn
+from colbench.humans.base import Human, Turn
 from colbench.llm.base import LLMError
 from colbench.protocol import (MAX_AGENT_TURNS, AgentMove, DialogueRules, agent_messages, cut_human_reply,
                                read_agent_message)
 from colbench.tasks import Task
+
+
+HUMAN_SEED_OFFSET = 0x9E3779B9  # fixed, not a multiple of 2**32 (this one: 2**32 / the golden ratio)
+
+
+def human_seed(episode_seed: int) -> int:
+    """The seed the human's model samples with in an episode: the episode seed plus a fixed
+    offset, modulo 2**32. It never equals the episode seed (the agent's), it is as stable as
+    the episode seed, and two episodes with different seeds in 0..2**32-1 (the runner's)
+    give the human different seeds."""
+    return (episode_seed + HUMAN_SEED_OFFSET) % 2**32
 
 
 @dataclass
@@ -54,12 +69,12 @@ async def _agent_move(task: Task, agent: Agent, ep: Episode, turn: int,
     return record, move
 
 
-async def run_episode(task: Task, agent: Agent, human: Any, *, sample: int = 0, seed: int = 0,
+async def run_episode(task: Task, agent: Agent, human: Human, *, sample: int = 0, seed: int = 0,
                       renderer: Any = None, reference_page: Any = None, artifacts: Path | None = None,
                       rules: DialogueRules | None = None) -> Episode:
     """Plays one dialogue under `rules` (default: the colbench protocol). Frontend episodes
     need the `renderer` and the `reference_page` (the human sees both pages); `artifacts` is
-    where their screenshots are saved."""
+    where their screenshots are saved. The human samples with human_seed(seed)."""
     rules = rules or DialogueRules()
     ep = Episode(task.task_id, sample, seed)
     start = time.perf_counter()
@@ -92,9 +107,10 @@ async def run_episode(task: Task, agent: Agent, human: Any, *, sample: int = 0, 
                 break
             if frontend:
                 # The original shows the human the page of the current message only.
-                reply = await human.respond(task, ep.turns, current if rules.original else page, reference_page)
+                reply = await human.respond(task, ep.turns, current if rules.original else page,  # type: ignore[call-arg]
+                                            reference_page, seed=human_seed(seed))
             else:
-                reply = await human.respond(task, ep.turns)
+                reply = await human.respond(task, ep.turns, seed=human_seed(seed))  # type: ignore[call-arg]
             ep.turns.append({"role": "human", "content": cut_human_reply(str(reply), task.split)})
     except LLMError as exc:
         ep.status, ep.error = "error", str(exc)

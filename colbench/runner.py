@@ -152,7 +152,7 @@ def set_sampling(client: Any, temperature: float | None, max_tokens: int | None)
             setattr(client, key, value)
 
 
-def apply_protocol(cfg: EvalConfig, rules: DialogueRules, agent: Agent, human: Any) -> Any:
+def apply_protocol(cfg: EvalConfig, rules: DialogueRules, agent: Agent, human: Human) -> Human:
     """The protocol's sampling (then the user's) on the agent's and the human's models, and
     the protocol's human; returns the human to use."""
     defaults = SWEET_RL_SAMPLING if cfg.protocol == "sweet_rl" else {"agent": {}, "human": {}}
@@ -264,6 +264,7 @@ async def evaluate(cfg: EvalConfig, *, resume: bool = False, on_progress: Callab
     checks endpoints before any work, runs (or resumes) the evaluation, closes the clients."""
     from colbench.agents import resolve_agent
     from colbench.humans.registry import resolve_human
+    from colbench.llm.base import ChatClient
     from colbench.tasks import load_tasks
 
     taskset = load_tasks(cfg.tasks, cfg.split)
@@ -277,16 +278,20 @@ async def evaluate(cfg: EvalConfig, *, resume: bool = False, on_progress: Callab
         try:
             human = apply_protocol(cfg, rules, agent, human)
             for who in (agent, human):  # an unreachable endpoint is one sentence, before any work
-                client = getattr(who, "client", None)
-                if client is not None and hasattr(client, "check_reachable"):
+                client: ChatClient | None = getattr(who, "client", None)  # model-backed players hold one
+                if client is not None:
                     await client.check_reachable()
             return await run_eval(cfg, taskset, agent, human, resume=resume, on_progress=on_progress,
                                   baseline=baseline, rules=rules)
         finally:
-            for who in (agent, human):
-                close = getattr(who, "aclose", None)
+            try:
+                # aclose is optional for agents: the Agent protocol is one respond call, and the
+                # built-in agents and adapters from entry points may have nothing to release.
+                close = getattr(agent, "aclose", None)
                 if close is not None:
                     await close()
+            finally:
+                await human.aclose()
 
 
 async def _play(task: Task, sample: int, cfg: EvalConfig, agent: Agent, human: Any, scorer: Any,

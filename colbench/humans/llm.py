@@ -37,16 +37,14 @@ class LLMCodeHuman:
         self.client = client
         self.name = f"llm-human:{client.name}"
 
-    async def respond(self, task: Task, dialogue: list[Turn]) -> str:
+    async def respond(self, task: Task, dialogue: list[Turn], *, seed: int | None = None) -> str:
         messages = [
             {"role": "system", "content": HUMAN_CODE_PROMPT.format(
                 problem_description=task.problem_description, hidden_information=task.hidden_information)},
             {"role": "user", "content": f"The dialogue so far:\n\n{transcript(dialogue)}\n\n"
                                         "Write your next reply to the agent."},
         ]
-        return await self.client.chat(messages)
+        return await self.client.chat(messages, seed=seed)
 
     async def aclose(self) -> None:
-        close = getattr(self.client, "aclose", None)
-        if close is not None:
-            await close()
+        await self.client.aclose()

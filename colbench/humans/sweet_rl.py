@@ -8,7 +8,9 @@ ground_truth, which is what the original passes), and the dialogue history. The 
 lists every entry, the problem description first as the user's, each as
 `role:content` followed by four newlines (roles `user` and `assistant`, agent messages as
 they counted, human replies as cut), and ends with `agent:`. Sampled at temperature 0 with
-4096 new tokens unless overridden; a request refused with HTTP 400 (a prompt over the
+4096 new tokens unless overridden, and with no seed: the original's human requests carried
+none, and these are the original's field for field (the episode's human seed is taken, as
+every human takes it, and not sent). A request refused with HTTP 400 (a prompt over the
 server's context, typically) is answered "No response." after that one request, and the
 dialogue goes on, as in the original.
 
@@ -52,8 +54,8 @@ class SweetRLCodeHuman(LLMCodeHuman):
         self.template = template
         self.name = f"sweet_rl-human:{client.name}"
 
-    async def respond(self, task: Task, dialogue: list[Turn]) -> str:
-        return await self._ask(human_request(self.template, task, dialogue))
+    async def respond(self, task: Task, dialogue: list[Turn], *, seed: int | None = None) -> str:
+        return await self._ask(human_request(self.template, task, dialogue))  # no seed: see the module's docstring
 
     async def _ask(self, messages: list) -> str:
         try:
@@ -90,5 +92,5 @@ def design_request(prompt: str, agent_page: PageSnapshot | None, reference_page:
 
 class SweetRLDesignHuman(SweetRLCodeHuman):
     async def respond(self, task: Task, dialogue: list[Turn], agent_page: PageSnapshot | None,  # type: ignore[override]
-                      reference_page: PageSnapshot) -> str:
-        return await self._ask(design_request(self.template, agent_page, reference_page))
+                      reference_page: PageSnapshot, *, seed: int | None = None) -> str:
+        return await self._ask(design_request(self.template, agent_page, reference_page))  # no seed, as above

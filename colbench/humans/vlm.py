@@ -33,7 +33,7 @@ class VLMDesignHuman:
         self.name = f"vlm-human:{client.name}"
 
     async def respond(self, task: Task, dialogue: list[Turn], agent_page: PageSnapshot | None,
-                      reference_page: PageSnapshot) -> str:
+                      reference_page: PageSnapshot, *, seed: int | None = None) -> str:
         content: list[dict] = [{"type": "text", "text": HUMAN_DESIGN_PROMPT.format(
             problem_description=task.problem_description)}]
         last = dialogue[-1]["content"] if dialogue else ""
@@ -44,9 +44,7 @@ class VLMDesignHuman:
             content.append({"type": "text", "text": "The agent did not provide any visualization."})
         content += [{"type": "text", "text": "Below is the ground truth design that the human user wants."},
                     _image(reference_page.png)]
-        return await self.client.chat([{"role": "user", "content": content}])  # type: ignore[list-item]
+        return await self.client.chat([{"role": "user", "content": content}], seed=seed)  # type: ignore[list-item]
 
     async def aclose(self) -> None:
-        close = getattr(self.client, "aclose", None)
-        if close is not None:
-            await close()
+        await self.client.aclose()

@@ -25,9 +25,23 @@ class RequestRefused(LLMError):
 
 
 class ChatClient(Protocol):
+    """A chat model as agents and humans use it, and as the runner manages it."""
+
     name: str
 
-    async def chat(self, messages: list[Message], *, seed: int | None = None) -> str: ...
+    async def chat(self, messages: list[Message], *, seed: int | None = None) -> str:
+        """The model's reply to `messages`. `seed`, where given, makes sampling reproducible:
+        the reply depends on the messages and the seed only (as far as the backend allows)."""
+        ...
+
+    async def check_reachable(self) -> None:
+        """Raises a one-sentence ColbenchError if the model cannot answer (no server at the
+        endpoint, no model at the path); the runner calls it before any work."""
+        ...
+
+    async def aclose(self) -> None:
+        """Releases connections, workers or other resources; called once when a run ends."""
+        ...
 
 
 def valid_unicode(text: str) -> str:

@@ -77,7 +77,7 @@ def load_config(path: str | Path) -> dict[str, Any]:
 
 def _expand_doc(doc: dict[str, Any]) -> dict[str, Any]:
     """${VAR} and ${VAR:-default} in strings, as in agent definitions: paths differ per machine."""
-    from colbench.agents import expand_env
+    from colbench.llm.specs import expand_env
 
     return {name: {k: expand_env(v) for k, v in section.items()} if isinstance(section, dict) else section
             for name, section in doc.items()}

@@ -36,8 +36,12 @@ class OfflineCodeHuman:
 
     name = "offline"
 
-    async def respond(self, task: Task, dialogue: list[Turn]) -> str:
+    async def respond(self, task: Task, dialogue: list[Turn], *, seed: int | None = None) -> str:
+        # Deterministic: the same reply whatever the seed.
         facts = derive_facts(task.hidden_information, task.problem_description)
         message = str(dialogue[-1].get("content", "")) if dialogue else ""
         said = [str(t.get("content", "")) for t in dialogue[:-1] if t.get("role") == "human"]
         return answer(facts, message, said)
+
+    async def aclose(self) -> None:
+        """Nothing to release: no model."""

@@ -493,5 +493,9 @@ class OfflineDesignHuman:
     name = "offline-design"
 
     async def respond(self, task: Task, dialogue: list[Turn], agent_page: PageSnapshot | None,
-                      reference_page: PageSnapshot) -> str:
+                      reference_page: PageSnapshot, *, seed: int | None = None) -> str:
+        # Deterministic: the same reply whatever the seed.
         return describe_differences(agent_page, reference_page)
+
+    async def aclose(self) -> None:
+        """Nothing to release: no model."""
