@@ -3,12 +3,20 @@
 Every `chat` call joins a queue; one worker takes up to `max_batch` waiting requests at a
 time and generates for them together (left-padded), in a thread so the event loop keeps
 running the other episodes. The model loads on first use, never at import.
+
+Seeds: a sampled reply depends only on its conversation and its seed (each episode passes
+its own), never on which requests shared its batch. Greedy decoding (temperature 0) draws
+nothing at random, so its requests are generated together; when sampling, a request with a
+seed is generated alone, seeded with it (rows sampled together share one random stream, so
+each would depend on its batch mates), and requests without one are generated together.
+Sampling with a seed therefore trades batching for reproducibility.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +25,13 @@ from colbench.errors import ColbenchError
 from colbench.llm.base import LLMError, Message
 
 log = logging.getLogger(__name__)
+
+# transformers samples from torch's global random generator: one sampled generation at a time
+# in this process (the agent's and the human's clients may run in two threads), so that a
+# seed set for a generation is the seed it samples with.
+_SAMPLING = threading.Lock()
+
+_Request = tuple[list[Message], int | None, asyncio.Future]
 
 
 class HFChat:
@@ -30,7 +45,7 @@ class HFChat:
         self.max_batch = max_batch
         self.device = device
         self.batch_sizes: list[int] = []  # sizes of the batches generated so far
-        self._queue: list[tuple[list[Message], int | None, asyncio.Future]] = []
+        self._queue: list[_Request] = []
         self._worker: asyncio.Task | None = None
         self._model: Any = None
         self._tokenizer: Any = None
@@ -64,17 +79,27 @@ class HFChat:
         while self._queue:
             await asyncio.sleep(0.005)  # let episodes that are about to ask join this batch
             batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch:]
-            try:
-                texts = await asyncio.to_thread(self._generate, [m for m, _, _ in batch], batch[0][1])
-            except Exception as exc:  # a failed batch fails its requests, not the worker
-                for _, _, fut in batch:
+            for group, seed in self._groups(batch):
+                try:
+                    texts = await asyncio.to_thread(self._generate, [m for m, _, _ in group], seed)
+                except Exception as exc:  # a failed batch fails its requests, not the worker
+                    for _, _, fut in group:
+                        if not fut.done():
+                            fut.set_exception(LLMError(f"{self.name} failed to generate: {type(exc).__name__}: {exc}"))
+                    continue
+                self.batch_sizes.append(len(group))
+                for (_, _, fut), text in zip(group, texts):
                     if not fut.done():
-                        fut.set_exception(LLMError(f"{self.name} failed to generate: {type(exc).__name__}: {exc}"))
-                continue
-            self.batch_sizes.append(len(batch))
-            for (_, _, fut), text in zip(batch, texts):
-                if not fut.done():
-                    fut.set_result(text)
+                        fut.set_result(text)
+
+    def _groups(self, batch: list[_Request]) -> list[tuple[list[_Request], int | None]]:
+        """The generations that answer a batch of requests, each with the seed it samples
+        with: all together when decoding is greedy; when sampling, each seeded request
+        alone with its seed, and the unseeded ones together (see the module's docstring)."""
+        if self.temperature <= 0:
+            return [(batch, None)]
+        unseeded = [r for r in batch if r[1] is None]
+        return [([r], r[1]) for r in batch if r[1] is not None] + ([(unseeded, None)] if unseeded else [])
 
     async def _load(self) -> None:
         async with self._load_lock:
@@ -129,8 +154,9 @@ def render_prompt(tokenizer: Any, messages: list[Message]) -> tuple[str, bool]:
 def generate_batch(model: Any, tokenizer: Any, conversations: list[list[Message]], *, n: int = 1,
                    temperature: float = 0.0, top_p: float | None = None, max_new_tokens: int = 1024,
                    seed: int | None = None) -> list[list[str]]:
-    """n replies per conversation, generated together (left-padded). Sampling is seeded per
-    call; greedy decoding (temperature 0) is the reproducible mode."""
+    """n replies per conversation, generated together (left-padded). Sampling is seeded once
+    per call (`seed`), so a reply depends on the whole call: HFChat seeds a conversation by
+    generating it alone. Greedy decoding (temperature 0) draws nothing at random."""
     import torch
 
     rendered = [render_prompt(tokenizer, c) for c in conversations]
@@ -146,12 +172,16 @@ def generate_batch(model: Any, tokenizer: Any, conversations: list[list[Message]
         kwargs.update(do_sample=True, temperature=temperature)
         if top_p is not None:
             kwargs["top_p"] = top_p
-        if seed is not None:
-            torch.manual_seed(seed)
     else:
         kwargs["do_sample"] = False
     with torch.no_grad():
-        out = model.generate(**enc, **kwargs)
+        if temperature > 0:
+            with _SAMPLING:
+                if seed is not None:
+                    torch.manual_seed(seed)
+                out = model.generate(**enc, **kwargs)
+        else:
+            out = model.generate(**enc, **kwargs)
     new = out[:, enc["input_ids"].shape[1]:]
     texts = [tokenizer.decode(row, skip_special_tokens=True) for row in new]
     return [texts[i * n:(i + 1) * n] for i in range(len(conversations))]

@@ -61,3 +61,41 @@ def test_missing_local_model_is_one_sentence(tmp_path):
                            "offline", "--split", "backend"], capture_output=True, text=True)
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
     assert "no config.json" in proc.stderr
+
+
+def test_a_sampled_reply_depends_on_its_conversation_and_seed_not_on_its_batch_mates(tmp_path):
+    """Sampling: the reply to (conversation, seed) is the same generated alone or in a batch
+    with other conversations and other seeds, wherever it stands in the batch; greedy
+    requests still share batched generation."""
+    path = tiny_causal_lm(tmp_path / "tiny")
+    convo = [{"role": "user", "content": "What should happen for empty input?"}]
+    others = [[{"role": "user", "content": f"question {i}: sort the list?"}] for i in range(5)]
+
+    def sampling() -> HFChat:
+        return HFChat(str(path), temperature=1.0, max_tokens=12, max_batch=8)
+
+    def alone(seed: int) -> str:
+        return asyncio.run(sampling().chat(convo, seed=seed))
+
+    def in_batch(seed: int, position: int) -> str:
+        client = sampling()
+
+        async def many():
+            calls = [client.chat(o, seed=100 + i) for i, o in enumerate(others)]
+            calls.insert(position, client.chat(convo, seed=seed))
+            return await asyncio.gather(*calls)
+
+        return asyncio.run(many())[position]
+
+    assert alone(7) != alone(8)  # it samples: seeds matter
+    for position in (0, 2, len(others)):
+        assert in_batch(7, position) == alone(7)
+    assert in_batch(8, 3) == alone(8)
+
+    greedy = HFChat(str(path), max_tokens=4, max_batch=8)
+
+    async def greedy_many():
+        return await asyncio.gather(*(greedy.chat(o, seed=100 + i) for i, o in enumerate(others)))
+
+    asyncio.run(greedy_many())
+    assert max(greedy.batch_sizes) > 1  # greedy decoding draws nothing at random: still batched
