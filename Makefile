@@ -34,6 +34,7 @@ demo: setup
 
 test: setup
 	@$(PY) -m ruff check -q colbench tests benchmarks
+	@$(PY) -m mypy
 	@COLBENCH_REQUIRE_DOCKER=1 $(PY) -m pytest -q
 
 bench: setup

@@ -272,13 +272,12 @@ async def run_ours(limit: int, samples: int, base_url: str, capacity: int, concu
             if close is not None:
                 await close()
     records = list(RunDir(cfg.out).latest().values())
-    dialogues = {(r["task_id"], r["sample"]): (sum(t["role"] == "agent" for t in r["turns"]), r["answer"])
-                 for r in records}
-    scoring = [r["timings"].get("scoring_s", 0.0) for r in records]
+    dialogues = {r.key: (sum(t["role"] == "agent" for t in r.turns), r.answer) for r in records}
+    scoring = [(r.timings or {}).get("scoring_s", 0.0) for r in records]
     extra = {"concurrency": cfg.concurrency, "scored": True, "sandbox": cfg.sandbox,
-             "errors": sum(r["status"] != "ok" for r in records),
-             "successes": sum(bool(r.get("success")) for r in records),
-             "mean_score": round(sum(r.get("score") or 0.0 for r in records) / max(1, len(records)), 4),
+             "errors": sum(not r.ok for r in records),
+             "successes": sum(bool(r.success) for r in records),
+             "mean_score": round(sum(r.score or 0.0 for r in records) / max(1, len(records)), 4),
              "scoring_s_mean": round(sum(scoring) / max(1, len(scoring)), 4),
              "scoring_s_max": round(max(scoring, default=0.0), 4),
              "summary_episodes": summary.get("episodes")}

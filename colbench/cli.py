@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import math
 import os
 import sys
-from typing import Any, Sequence
+from typing import Any, NoReturn, Sequence
 
-from colbench import __version__
-from colbench.defaults import CLIP_MODEL, TEST_TIMEOUT_S
+from colbench.version import __version__
+from colbench.defaults import CLIP_MODEL, REFERENCE_TIMEOUT_S, TEST_TIMEOUT_S
 from colbench.errors import ColbenchError
 from colbench.protocol import DEFAULT_PROTOCOL, PROTOCOLS
 from colbench.train.common import ACTOR_MAX_LENGTH, CRITIC_MAX_LENGTH
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one sentence, not a usage dump
+    def error(self, message: str) -> NoReturn:  # one sentence, not a usage dump
         raise ColbenchError(f"{message} (see `{self.prog} --help`)")
 
 
 TIMEOUT_HELP = f"seconds per test call (default {TEST_TIMEOUT_S:g}, at most 3600)"
+REFERENCE_TIMEOUT_HELP = (f"seconds per test call of the reference solution (default {REFERENCE_TIMEOUT_S:g}, "
+                          "at most 3600); only its finished results are cached")
 
 def _positive_float(text: str) -> float:
     try:
@@ -97,7 +100,7 @@ def _train_flags(p: argparse.ArgumentParser, *, epochs: int, batch_size: int, ma
 
 
 def _train_config(cls: type, args: argparse.Namespace) -> Any:
-    fields = {f for f in cls.__dataclass_fields__}
+    fields = {f.name for f in dataclasses.fields(cls)}
     values = {k: v for k, v in vars(args).items() if k in fields and v is not None}
     return cls(**values)
 
@@ -117,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where answers run (default docker; process = weaker isolation)")
     s.add_argument("--compat", choices=["sweet_rl"], help="reproduce the original research checker")
     s.add_argument("--timeout", type=_time_limit, default=TEST_TIMEOUT_S, help=TIMEOUT_HELP)
+    s.add_argument("--reference-timeout", type=_time_limit, default=REFERENCE_TIMEOUT_S, help=REFERENCE_TIMEOUT_HELP)
     s.add_argument("--concurrency", type=_positive_int, help="sandbox workers (default: CPU count)")
     s.add_argument("--clip-model", help="frontend: CLIP model, a local directory or a cached hub id "
                                         f"(default {CLIP_MODEL})")
@@ -150,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
         e.add_argument(f"--{who}-max-tokens", type=_positive_int,
                        help=f"the {who} model's max_tokens (default: the protocol's or its definition's)")
     e.add_argument("--timeout", type=_time_limit, default=TEST_TIMEOUT_S, help=TIMEOUT_HELP)
+    e.add_argument("--reference-timeout", type=_time_limit, default=REFERENCE_TIMEOUT_S, help=REFERENCE_TIMEOUT_HELP)
     e.add_argument("--clip-model", help="frontend: CLIP model, a local directory or a cached hub id "
                                         f"(default {CLIP_MODEL})")
     e.add_argument("--allow-network", action="store_true",
@@ -314,7 +319,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     progress, bar = _progress("scoring")
     try:
         summary = score_file(tasks, args.answers, args.out, sandbox=args.sandbox, compat=args.compat,
-                             timeout=args.timeout, concurrency=args.concurrency, progress=progress,
+                             timeout=args.timeout, reference_timeout=args.reference_timeout,
+                             concurrency=args.concurrency, progress=progress,
                              clip_model=args.clip_model, allow_network=args.allow_network)
     finally:
         if bar is not None:
@@ -347,7 +353,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     out = args.out or f"runs/{re.sub(r'[^A-Za-z0-9._-]+', '_', args.agent)}-{args.split}-{time.strftime('%Y%m%d-%H%M%S')}"
     cfg = EvalConfig(agent=args.agent, human=args.human or DEFAULT_HUMAN[args.split], split=args.split, tasks=args.tasks, out=out,
                      limit=args.limit, samples=args.samples, concurrency=args.concurrency, seed=args.seed,
-                     sandbox=args.sandbox, compat=args.compat, timeout=args.timeout, protocol=args.protocol,
+                     sandbox=args.sandbox, compat=args.compat, timeout=args.timeout,
+                     reference_timeout=args.reference_timeout, protocol=args.protocol,
                      agent_temperature=args.agent_temperature, agent_max_tokens=args.agent_max_tokens,
                      human_temperature=args.human_temperature, human_max_tokens=args.human_max_tokens,
                      agent_base_url=args.agent_base_url, human_base_url=args.human_base_url,
@@ -548,33 +555,25 @@ def _progress(label: str):
 
 
 def cmd_sandbox_build(args: argparse.Namespace) -> int:
-    from colbench.sandbox.docker_backend import docker_client
-    from colbench.sandbox.image import build_image, find_image, image_tag
+    from colbench.sandbox.docker_backend import build_sandbox_image
 
-    client = docker_client()
-    if args.force or find_image(client) is None:
-        print(f"colbench: building {image_tag()} from Debian packages (about a minute) ...", file=sys.stderr)
-    tag, built = build_image(client, mirror=args.mirror, force=args.force)
+    tag, built = build_sandbox_image(mirror=args.mirror, force=args.force,
+                                     announce=lambda msg: print(f"colbench: {msg}", file=sys.stderr))
     print(f"sandbox image {tag} {'built' if built else 'is up to date'}")
     return 0
 
 
 def cmd_sandbox_status(args: argparse.Namespace) -> int:
-    from colbench.sandbox.docker_backend import docker_client, sandbox_containers
-    from colbench.sandbox.image import find_image, image_tag
+    from colbench.sandbox.docker_backend import sandbox_status
 
-    client = docker_client()
-    version = client.version().get("Version", "?")
-    print(f"engine: Docker {version}, reachable")
-    tag = find_image(client)
-    if tag is None:
-        print(f"image: {image_tag()} not built (run `colbench sandbox build`)")
+    st = sandbox_status()
+    print(f"engine: Docker {st.engine_version}, reachable")
+    if not st.built:
+        print(f"image: {st.wanted} not built (run `colbench sandbox build`)")
     else:
-        img = client.images.get(tag)
-        print(f"image: {tag}, {img.attrs.get('Size', 0) / 1e6:.0f} MB, created {img.attrs.get('Created', '?')[:19]}")
-    running = sandbox_containers(client, running_only=True)
-    print(f"sandbox containers running: {len(running)}")
-    return 0 if tag is not None else 1
+        print(f"image: {st.wanted}, {st.size_mb:.0f} MB, created {st.created}")
+    print(f"sandbox containers running: {st.running}")
+    return 0 if st.built else 1
 
 
 def cmd_tasks_list(args: argparse.Namespace) -> int:

@@ -44,8 +44,8 @@ from colbench.errors import ColbenchError
 from colbench.jsonl import write_bytes_atomic
 from colbench.official import ORIGINAL_REPO, PROMPT_FILES
 from colbench.protocol import SWEET_RL_PHOTO_FILE, SWEET_RL_PHOTO_ID, sweet_rl_photo_urls
-from colbench.tasks import (OFFICIAL_CONTENT_SHA256, OFFICIAL_FILES, OFFICIAL_LIMITS, data_dir, is_official,
-                            lines_content_sha256)
+from colbench.paths import data_dir
+from colbench.tasks import OFFICIAL_CONTENT_SHA256, OFFICIAL_FILES, OFFICIAL_LIMITS, is_official, lines_content_sha256
 
 ORIGINAL_FULL_COMMIT = "38daf2a58497e898a65ef530a7b1c13ff4b0f128"
 PROMPTS_URL = f"https://raw.githubusercontent.com/{ORIGINAL_REPO}/{ORIGINAL_FULL_COMMIT}/prompts"
@@ -170,7 +170,7 @@ def _websight_rows(count: int, cache: Path, say: Callable[[str], None]) -> list[
     where = f"datasets/{WEBSIGHT}/{WEBSIGHT_DIR}"
     rows: list[tuple[str, str]] = []
     try:
-        shards = sorted(p for p in fs.ls(where, detail=False) if p.endswith(".parquet"))
+        shards = sorted(str(p) for p in fs.ls(where, detail=False) if str(p).endswith(".parquet"))
         if not shards:
             raise ColbenchError(f"the Hugging Face dataset {WEBSIGHT} has no parquet files under {WEBSIGHT_DIR}/")
         say(f"reading the first {count} rows of {WEBSIGHT} {WEBSIGHT_DIR} (two text columns of {len(shards)} shards "

@@ -21,10 +21,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from colbench.agents import Agent, AgentContext
-from colbench.humans.base import Human, Turn
+from colbench.humans.base import CodeHuman, DesignHuman, Human, Turn
 from colbench.llm.base import LLMError
 from colbench.protocol import (MAX_AGENT_TURNS, AgentMove, DialogueRules, agent_messages, cut_human_reply,
                                read_agent_message)
@@ -107,10 +107,10 @@ async def run_episode(task: Task, agent: Agent, human: Human, *, sample: int = 0
                 break
             if frontend:
                 # The original shows the human the page of the current message only.
-                reply = await human.respond(task, ep.turns, current if rules.original else page,  # type: ignore[call-arg]
-                                            reference_page, seed=human_seed(seed))
+                reply = await cast(DesignHuman, human).respond(task, ep.turns, current if rules.original else page,
+                                                               reference_page, seed=human_seed(seed))
             else:
-                reply = await human.respond(task, ep.turns, seed=human_seed(seed))  # type: ignore[call-arg]
+                reply = await cast(CodeHuman, human).respond(task, ep.turns, seed=human_seed(seed))
             ep.turns.append({"role": "human", "content": cut_human_reply(str(reply), task.split)})
     except LLMError as exc:
         ep.status, ep.error = "error", str(exc)

@@ -25,7 +25,7 @@ from typing import Any, Iterator
 from colbench.errors import ColbenchError
 from colbench.jsonl import check_writable, encode_text, parse_object, read_lines, write_jsonl_atomic
 from colbench.protocol import agent_messages, agent_system_for, run_protocol
-from colbench.runs import EpisodeWriter, RunDir
+from colbench.runs import EpisodeRecord, EpisodeWriter, RunDir, Turn
 from colbench.tasks import Task
 
 FORMATS = ("sweet_rl",)
@@ -48,15 +48,15 @@ def sweet_rl_lines(run_dir: str | Path) -> Iterator[dict[str, Any]]:
     for sample in range(int(config.get("samples", 1))):
         for task in tasks:
             record = latest.get((task.task_id, sample))
-            if record is None or record.get("status") != "ok":
+            if record is None or not record.ok:
                 continue
             yield _sweet_rl_line(task, record, protocol)
 
 
-def _sweet_rl_line(task: Task, record: dict[str, Any], protocol: str) -> dict[str, Any]:
+def _sweet_rl_line(task: Task, record: EpisodeRecord, protocol: str) -> dict[str, Any]:
     history: list[dict[str, Any]] = [{"role": "user", "content": task.problem_description}]
-    seen: list[dict[str, str]] = []
-    for turn in record["turns"]:
+    seen: list[Turn] = []
+    for turn in record.turns:
         if turn["role"] == "agent":
             prompt = agent_messages(task.split, task.problem_description, seen, agent_system_for(protocol, task.split))
             history.append({"role": "assistant", "content": turn["content"], "input": _render(prompt),
@@ -68,8 +68,7 @@ def _sweet_rl_line(task: Task, record: dict[str, Any], protocol: str) -> dict[st
                                 "ground_truth": task.ground_truth, "hidden_information": task.hidden_information}
     if task.test_cases:
         task_obj["test_cases"] = task.test_cases
-    return {"task": task_obj, "dialogue_history": history, "answer": record.get("answer") or "",
-            "reward": record.get("score")}
+    return {"task": task_obj, "dialogue_history": history, "answer": record.answer or "", "reward": record.score}
 
 
 def export_run(run_dir: str | Path, fmt: str, out: str | Path) -> int:
@@ -119,18 +118,17 @@ def import_sweet_rl(path: str | Path, out: str | Path, *, protocol: str = "sweet
         tasks.setdefault(task_id, {**task, "task_id": task_id})
         sample = samples.get(task_id, 0)
         samples[task_id] = sample + 1
-        turns = []
+        turns: list[Turn] = []
         for m in history[1:]:  # the first message is the user's request
             if m.get("role") == "assistant":
-                turn = {"role": "agent", "content": str(m.get("content", ""))}
+                turn: Turn = {"role": "agent", "content": str(m.get("content", ""))}
                 if m.get("output") and m["output"] != turn["content"]:
                     turn["raw"] = str(m["output"])
                 turns.append(turn)
             else:
                 turns.append({"role": "human", "content": str(m.get("content", ""))})
-        records.append({"task_id": task_id, "sample": sample, "status": "ok", "error": None, "turns": turns,
-                        "answer": answer, "score": reward,
-                        "success": (reward == 1.0) if "test_cases" in task else None})
+        records.append(EpisodeRecord(task_id=task_id, sample=sample, status="ok", turns=turns, answer=answer,
+                                     score=reward, success=(reward == 1.0) if "test_cases" in task else None))
     if not records:
         raise ColbenchError(f"trajectory file {path} has no trajectories")
     run.path.mkdir(parents=True, exist_ok=True)

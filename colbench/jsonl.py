@@ -122,11 +122,13 @@ _reported: set[tuple[str, tuple[int, ...]]] = set()
 _NOTHING = object()
 
 
-def read_appended(path: Path, *, repair: bool = False, check: Callable[[Any], str | None] | None = None,
+def read_appended(path: Path, *, repair: bool = False, parse: Callable[[Any], Any] | None = None,
                   what: str = "record") -> list[Any]:
-    """Every good record of an append-only JSONL file, in order.
+    """Every good record of an append-only JSONL file, in order: each line's JSON value, or
+    what `parse` makes of it (`parse` raises ValueError, saying why, for a value that is not
+    a record).
 
-    A bad line (not JSON, or a value `check` finds a problem with) is skipped and reported in
+    A bad line (not JSON, or a value `parse` refuses) is skipped and reported in
     one log warning naming the file and its line numbers; the lines after it are read as
     usual, and nothing is ever removed from the file for it. A final line without its newline
     was cut short by a kill mid-write: it is not a record (unless it is a whole one), and with
@@ -145,11 +147,11 @@ def read_appended(path: Path, *, repair: bool = False, check: Callable[[Any], st
         pos, lineno = end + 1, lineno + 1
         if not line.strip():
             continue
-        value, why = _parse(line, check)
+        value, why = _parse(line, parse)
         if why is None:
             records.append(value)
         else:
-            recovered = _recover(line, check)
+            recovered = _recover(line, parse)
             if torn and recovered is _NOTHING:
                 log.info("%s: line %d was cut short by an interrupted write; not a finished %s", path, lineno, what)
                 if repair:
@@ -176,25 +178,29 @@ def read_appended(path: Path, *, repair: bool = False, check: Callable[[Any], st
     return records
 
 
-def _parse(line: bytes, check: Callable[[Any], str | None] | None) -> tuple[Any, str | None]:
+def _parse(line: bytes, parse: Callable[[Any], Any] | None) -> tuple[Any, str | None]:
     try:
         value = json.loads(line.decode("utf-8"))
     except UnicodeDecodeError:
         return None, "not UTF-8"
     except ValueError:
         return None, "not valid JSON"
-    why = check(value) if check is not None else None
-    return value, why
+    if parse is not None:
+        try:
+            value = parse(value)
+        except ValueError as exc:
+            return None, str(exc)
+    return value, None
 
 
-def _recover(line: bytes, check: Callable[[Any], str | None] | None) -> Any:
+def _recover(line: bytes, parse: Callable[[Any], Any] | None) -> Any:
     """A whole record that ends a damaged line (written after a torn one), or _NOTHING."""
     start = 0
     for _ in range(_MAX_RESTARTS):
         start = line.find(b'{"', start + 1)
         if start < 0:
             break
-        value, why = _parse(line[start:], check)
-        if why is None and isinstance(value, dict):
+        value, why = _parse(line[start:], parse)
+        if why is None and (parse is not None or isinstance(value, dict)):
             return value
     return _NOTHING

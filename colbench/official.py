@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from colbench.errors import ColbenchError
-from colbench.tasks import data_dir
+from colbench.paths import data_dir
 
 ORIGINAL_REPO = "facebookresearch/sweet_rl"
 ORIGINAL_COMMIT = "38daf2a"

@@ -34,16 +34,15 @@ import asyncio
 import functools
 import io
 import logging
-import os
 import re
 import shutil
-import sys
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 from colbench.errors import ColbenchError
+from colbench.paths import assets_dir
 from colbench.procs import kill_marked
 
 log = logging.getLogger(__name__)
@@ -103,11 +102,6 @@ class PageSnapshot:
     elements: list[PageElement] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)  # requests refused (offline mode)
     error: str | None = None  # the page could not be rendered (timeout, crash)
-
-
-def assets_dir() -> Path:
-    env = os.environ.get("COLBENCH_ASSETS_DIR")
-    return Path(env) if env else Path(sys.prefix) / "share" / "colbench"
 
 
 def tailwind_css() -> bytes:
@@ -338,6 +332,7 @@ class Renderer:
             args += OFFLINE_ARGS
             # The browser's own requests (updates, sign-in) go to a proxy of their own;
             # each page slot's context gets its own proxy on top of that.
+            assert self._browser_proxy is not None  # started above when offline
             proxy = {"server": self._browser_proxy.url, "bypass": _PROXY_BYPASS}
         try:
             self._browser = await self._pw.chromium.launch(executable_path=chromium_path(), args=args,

@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 from colbench.errors import ColbenchError
 from colbench.jsonl import check_writable, write_text_atomic
-from colbench.runs import SUMMARY_FILE, RunDir
+from colbench.runs import SUMMARY_FILE, EpisodeRecord, RunDir
 from colbench.stats import summarize, win_rate
 
 log = logging.getLogger(__name__)
@@ -131,8 +131,8 @@ def render_report(run: RunDir, report_dir: Path) -> str:
     summary["win_rate"] = _win_rate(frame, saved)
 
     by_id = {t.task_id: t for t in tasks} if tasks is not None else {}
-    records = sorted(latest.values(), key=lambda r: (_natural(str(r["task_id"])), int(r["sample"])))
-    episodes = [_episode_view(i, r, by_id.get(str(r["task_id"])), run.path, report_dir)
+    records = sorted(latest.values(), key=lambda r: (_natural(r.task_id), r.sample))
+    episodes = [_episode_view(i, r, by_id.get(r.task_id), run.path, report_dir)
                 for i, r in enumerate(records)]
 
     from jinja2 import Environment, StrictUndefined
@@ -190,41 +190,34 @@ def _win_rate(frame: Any, saved: dict[str, Any]) -> dict[str, Any] | None:
     return old
 
 
-def _episode_view(order: int, r: dict[str, Any], task: Any, run_path: Path, report_dir: Path) -> EpisodeView:
+def _episode_view(order: int, r: EpisodeRecord, task: Any, run_path: Path, report_dir: Path) -> EpisodeView:
     turns = []
     agent_turn = 0
-    for t in r.get("turns") or []:
+    for t in r.turns:
         shot = t.get("screenshot")
         raw = t.get("raw")
-        role = str(t.get("role", "?"))
-        agent_turn += role == "agent"
-        turns.append(TurnView(role=role, number=max(agent_turn, 1), content=str(t.get("content", "")),
-                              raw=str(raw) if raw is not None and raw != t.get("content") else None,
+        agent_turn += t["role"] == "agent"
+        turns.append(TurnView(role=t["role"], number=max(agent_turn, 1), content=t["content"],
+                              raw=raw if raw is not None and raw != t["content"] else None,
                               screenshot=_image("page shown", shot, run_path, report_dir) if shot else None))
     calls = getattr(task, "test_cases", None) or {}
-    failing = [TestView(name=str(x.get("name", "?")), call=calls.get(x.get("name")), status=str(x.get("status", "?")),
+    failing = [TestView(name=x["name"], call=calls.get(x["name"]), status=x["status"],
                         expected=x.get("expected"), actual=x.get("actual"), error=x.get("error"))
-               for x in r.get("tests") or [] if not x.get("passed")]
+               for x in r.tests or [] if not x["passed"]]
     final_page = reference_page = None
-    shots = [t.get("screenshot") for t in r.get("turns") or [] if t.get("screenshot")]
+    shots = [t["screenshot"] for t in r.turns if t.get("screenshot")]
     if shots:  # the answer is the most recent rendered page
         final_page = _image("agent's final page", shots[-1], run_path, report_dir)
-    for a in r.get("artifacts") or []:
-        if Path(str(a)).name == "reference.png":
+    for a in r.artifacts or []:
+        if Path(a).name == "reference.png":
             reference_page = _image("reference page", a, run_path, report_dir)
-    blocked = r.get("blocked")
-    if r.get("blocked_requests"):
-        blocked = f"{r['blocked_requests']} requests refused (offline rendering)"
-    timings = r.get("timings") or {}
-    seconds = sum(v for v in timings.values() if isinstance(v, (int, float))) if timings else None
+    seconds = sum(r.timings.values()) if r.timings else None
     return EpisodeView(
-        anchor=f"ep-{order}", order=order, task_id=str(r["task_id"]), sample=int(r["sample"]),
-        status=str(r.get("status", "?")), error=r.get("error"), score=_float(r.get("score")),
-        success=r.get("success") if isinstance(r.get("success"), bool) else None,
-        passed=r.get("passed"), total=r.get("total"),
-        agent_turns=sum(t.role == "agent" for t in turns), answered=r.get("answered"),
-        detail=r.get("status_detail"), detail_error=r.get("detail_error"), blocked=blocked,
-        problem=getattr(task, "problem_description", None), answer=r.get("answer"), turns=turns,
+        anchor=f"ep-{order}", order=order, task_id=r.task_id, sample=r.sample,
+        status=r.status, error=r.error, score=r.score, success=r.success, passed=r.passed, total=r.total,
+        agent_turns=sum(t.role == "agent" for t in turns), answered=r.answered,
+        detail=r.status_detail, detail_error=r.detail_error, blocked=r.blocked,
+        problem=getattr(task, "problem_description", None), answer=r.answer, turns=turns,
         failing=failing, final_page=final_page, reference_page=reference_page, seconds=seconds)
 
 

@@ -16,27 +16,27 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from colbench import __version__
+from colbench.version import __version__
 from colbench.agents import Agent
-from colbench.defaults import CLIP_MODEL, TEST_TIMEOUT_S
+from colbench.defaults import REFERENCE_TIMEOUT_S, TEST_TIMEOUT_S
 from colbench.episode import Episode, run_episode
 from colbench.errors import ColbenchError
 from colbench.humans.base import Human
 from colbench.protocol import (DEFAULT_PROTOCOL, PROTOCOLS, SWEET_RL_PHOTO_FILE, SWEET_RL_PHOTO_ID,
                                SWEET_RL_SAMPLING, SWEET_RL_VIEWPORT, DialogueRules, dialogue_rules)
 from colbench.jsonl import write_json_atomic
-from colbench.runs import SUMMARY_FILE, EpisodeWriter, RunDir
-from colbench.sandbox import open_sandbox
+from colbench.runs import SUMMARY_FILE, EpisodeRecord, EpisodeWriter, RunDir
 from colbench.sandbox.guest import HASH_SEED
-from colbench.scoring.backend import BackendScorer
+from colbench.scoring import PageScorer, Scorer, open_scorer
 from colbench.stats import summarize, win_rate
-from colbench.scoring.refcache import ReferenceCache
-from colbench.tasks import Task, TaskSet, data_dir
+from colbench.paths import data_dir
+from colbench.tasks import Task, TaskSet
 
 # Settings that must match for --resume to continue a run rather than mix two.
-RESUME_KEYS = ("agent", "human", "split", "protocol", "tasks_sha256", "samples", "seed", "compat")
+RESUME_KEYS = ("agent", "human", "split", "protocol", "tasks_sha256", "samples", "seed", "compat", "timeout",
+               "reference_timeout", "clip_model")
 # What a run.json from before a key existed means by its absence.
-RESUME_DEFAULTS = {"protocol": "colbench"}
+RESUME_DEFAULTS = {"protocol": "colbench", "timeout": TEST_TIMEOUT_S, "reference_timeout": REFERENCE_TIMEOUT_S}
 
 
 @dataclass
@@ -61,6 +61,7 @@ class EvalConfig:
     human_temperature: float | None = None
     human_max_tokens: int | None = None
     timeout: float = TEST_TIMEOUT_S
+    reference_timeout: float = REFERENCE_TIMEOUT_S  # backend: per test call of the reference solution
     agent_base_url: str | None = None
     human_base_url: str | None = None
     clip_model: str | None = None  # frontend
@@ -162,7 +163,8 @@ def apply_protocol(cfg: EvalConfig, rules: DialogueRules, agent: Agent, human: H
             continue
         if cfg.protocol == "sweet_rl" and getattr(client, "sampling", None) is not None:
             client.sampling.top_p = None  # the original sent none
-        set_sampling(client, defaults[role].get("temperature"), defaults[role].get("max_tokens"))
+        max_tokens = defaults[role].get("max_tokens")
+        set_sampling(client, defaults[role].get("temperature"), None if max_tokens is None else int(max_tokens))
         set_sampling(client, getattr(cfg, f"{role}_temperature"), getattr(cfg, f"{role}_max_tokens"))
     if rules.human_prompt is not None:
         from colbench.humans.llm import LLMCodeHuman
@@ -214,39 +216,30 @@ async def _run_eval_locked(run: RunDir, cfg: EvalConfig, taskset: TaskSet, agent
         run.load_episodes(repair=True)
     else:
         run.start(config)
-    finished = {k for k, r in run.latest().items() if r.get("status") == "ok"}
+    finished = {k for k, r in run.latest().items() if r.ok}
     todo = [(t, s) for t in tasks for s in range(cfg.samples) if (t.task_id, s) not in finished]
     progress = Progress(total=len(todo))
     writer = EpisodeWriter(run.episodes_path)
     slots = asyncio.Semaphore(cfg.concurrency)
 
-    async def one(play: Callable[[Task, int], Any], task: Task, sample: int) -> None:
+    async def one(scorer: Scorer, task: Task, sample: int) -> None:
         async with slots:
-            record = await play(task, sample)
+            record = await _play(task, sample, cfg, agent, human, scorer, rules, run.path)
         writer.append(record)
         progress.done += 1
-        progress.successes += bool(record.get("success"))
-        progress.errors += record["status"] != "ok"
+        progress.successes += bool(record.success)
+        progress.errors += not record.ok
         if on_progress is not None:
             on_progress(progress)
 
     try:
-        if todo and cfg.split == "frontend":
-            from colbench.render import Renderer
-            from colbench.scoring.clip import ClipScorer
-            from colbench.scoring.frontend import FrontendScorer
-
-            clip = ClipScorer(cfg.clip_model or CLIP_MODEL)
-            clip.load()  # a missing model is one sentence before any dialogue
-            async with Renderer(allow_network=cfg.allow_network, **render_settings(cfg)) as renderer:
-                scorer = FrontendScorer(renderer, clip, original=rules.original)
-                play = lambda t, s: _play(t, s, cfg, agent, human, scorer, rules, renderer, run.path)  # noqa: E731
-                await asyncio.gather(*(one(play, t, s) for t, s in todo))
-        elif todo:
-            async with open_sandbox(cfg.sandbox, None) as box:
-                scorer = BackendScorer(box, compat=cfg.compat, timeout=cfg.timeout, cache=ReferenceCache.default())
-                play = lambda t, s: _play(t, s, cfg, agent, human, scorer, rules)  # noqa: E731
-                await asyncio.gather(*(one(play, t, s) for t, s in todo))
+        if todo:
+            # A missing CLIP model or sandbox image is one sentence before any dialogue.
+            async with open_scorer(cfg.split, sandbox=cfg.sandbox, compat=cfg.compat, timeout=cfg.timeout,
+                                   reference_timeout=cfg.reference_timeout, clip_model=cfg.clip_model,
+                                   allow_network=cfg.allow_network, original=rules.original,
+                                   render_settings=render_settings(cfg)) as scorer:
+                await asyncio.gather(*(one(scorer, t, s) for t, s in todo))
     finally:
         writer.close()
     summary = summarize(run.frame(), expected_episodes=len(tasks) * cfg.samples, samples=cfg.samples)
@@ -294,28 +287,26 @@ async def evaluate(cfg: EvalConfig, *, resume: bool = False, on_progress: Callab
                 await human.aclose()
 
 
-async def _play(task: Task, sample: int, cfg: EvalConfig, agent: Agent, human: Any, scorer: Any,
-                rules: DialogueRules, renderer: Any = None, run_path: Path | None = None) -> dict[str, Any]:
+async def _play(task: Task, sample: int, cfg: EvalConfig, agent: Agent, human: Any, scorer: Scorer,
+                rules: DialogueRules, run_path: Path) -> EpisodeRecord:
     """Plays one episode and scores its answer; frontend episodes also render and save pages."""
     seed = episode_seed(cfg.seed, task.task_id, sample)
     extra: dict[str, Any] = {}
-    if renderer is not None:
-        assert run_path is not None
-        extra = {"renderer": renderer, "reference_page": await asyncio.shield(scorer.reference(task)),
+    frontend = cfg.split == "frontend"
+    if frontend:
+        page_scorer: PageScorer = scorer  # type: ignore[assignment]
+        extra = {"renderer": page_scorer.renderer, "reference_page": await asyncio.shield(page_scorer.reference(task)),
                  "artifacts": run_path / "artifacts" / f"{_safe(task.task_id)}-{sample}"}
     ep: Episode = await run_episode(task, agent, human, sample=sample, seed=seed, rules=rules, **extra)
-    record: dict[str, Any] = {"task_id": task.task_id, "sample": sample, "seed": seed, "status": ep.status,
-                              "error": ep.error, "turns": ep.turns, "answer": ep.answer, "answered": ep.answered}
-    if renderer is not None:
-        record["artifacts"] = ep.artifacts
-    record.update({"score": None, "success": None})  # a score only for a finished dialogue
     timings = {"dialogue_s": round(ep.dialogue_seconds, 3)}
+    scored: dict[str, Any] = {}  # a score only for a finished dialogue
     if ep.status == "ok":
         start = time.perf_counter()
-        record.update((await scorer.score(task, ep.answer or "")).record())
+        scored = (await scorer.score(task, ep.answer or "")).record()
         timings["scoring_s"] = round(time.perf_counter() - start, 3)
-    record["timings"] = timings
-    return record
+    return EpisodeRecord(task_id=task.task_id, sample=sample, seed=seed, status=ep.status, error=ep.error,
+                         turns=ep.turns, answer=ep.answer, answered=ep.answered,
+                         artifacts=ep.artifacts if frontend else None, timings=timings, **scored)
 
 
 def _safe(name: str) -> str:

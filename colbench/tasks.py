@@ -17,6 +17,7 @@ from pathlib import Path
 
 from colbench.errors import ColbenchError, TaskFormatError
 from colbench.jsonl import parse_object, read_lines
+from colbench.paths import bundled, data_dir
 
 SPLITS = ("backend", "frontend")
 # Official test sets: the first N lines of the published files (as in the paper).
@@ -53,17 +54,10 @@ class TaskSet:
 
 
 def repo_tasks_dir() -> Path:
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_tasks", here.parent / "tasks"):
-        if candidate.is_dir():
-            return candidate
-    raise TaskFormatError("the bundled task sets are missing from this installation")
-
-
-def data_dir() -> Path:
-    """Where local copies of the official ColBench files live."""
-    env = os.environ.get("COLBENCH_DATA_DIR")
-    return Path(env) if env else Path.home() / ".cache" / "colbench" / "data"
+    found = bundled("tasks")
+    if found is None:
+        raise TaskFormatError("the bundled task sets are missing from this installation")
+    return found
 
 
 def resolve_source(source: str, split: str | None) -> tuple[Path, int | None]:

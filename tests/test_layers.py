@@ -2,15 +2,16 @@
 those below, and no modules import each other in a circle. A new module must be given its
 layer here, so that where it belongs is a decision, not an accident.
 
-    0 foundations   defaults, errors, jsonl, procs, the LLM message types, the sandbox's guest
-                    program and value codec, run statistics
-    1 data          tasks, the official files, protocols, run directories, model clients
+    0 foundations   version, defaults, paths, errors, jsonl, procs, the LLM message types, the
+                    sandbox's guest program and value codec, run statistics
+    1 data          tasks, the official files, protocols, run directories and episode records,
+                    model clients and model specs
     2 execution     rendering pages, the sandbox (host side), CLIP, the reference cache
-    3 scoring       backend, frontend, scoring answer files
+    3 scoring       the Scorer protocol and factory, backend, frontend, scoring answer files
     4 players       agents, simulated humans
     5 dialogue      episodes and the runner
-    6 consumers     report, leaderboard, regress, export, download, the trainer
-    7 interface     the command line
+    6 consumers     report, leaderboard, regress, interop (export, import), download, the trainer
+    7 interface     the public API (the package itself, loaded lazily) and the command line
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "colbench"
 
 LAYERS = {
-    0: ["colbench", "colbench.defaults", "colbench.errors", "colbench.jsonl", "colbench.procs", "colbench.llm.base",
+    0: ["colbench.version", "colbench.defaults", "colbench.paths", "colbench.errors", "colbench.jsonl", "colbench.procs", "colbench.llm.base",
         "colbench.sandbox.guest", "colbench.sandbox.values", "colbench.stats"],
     1: ["colbench.tasks", "colbench.official", "colbench.protocol", "colbench.runs", "colbench.runs.*",
         "colbench.llm", "colbench.llm.*"],
@@ -32,7 +33,7 @@ LAYERS = {
     5: ["colbench.episode", "colbench.runner"],
     6: ["colbench.report", "colbench.leaderboard", "colbench.leaderboard.*", "colbench.regress", "colbench.interop",
         "colbench.download", "colbench.train", "colbench.train.*"],
-    7: ["colbench.cli"],
+    7: ["colbench", "colbench.cli"],
 }
 
 

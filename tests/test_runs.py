@@ -244,3 +244,45 @@ def test_a_run_made_with_relative_paths_is_read_from_any_directory(tmp_path):
     assert proc.returncode == 0, proc.stderr
     proc = run("export", work / "imported", "--format", "sweet_rl", "--out", "y.jsonl", cwd=elsewhere)
     assert proc.returncode == 0, proc.stderr
+
+
+# --- the typed, versioned episode record ----------------------------------------------------
+
+def test_a_version_1_frontend_record_reads_as_the_current_record(tmp_path):
+    from colbench.runs import RECORD_VERSION
+
+    old = episode("f", score=0.8, blocked_requests=3, status_detail="ok", answer="<html></html>")
+    backend_old = episode("b", blocked="contains 'import os' (sweet_rl compat blocklist)")
+    rd = new_run(tmp_path, [old, backend_old])
+    latest = rd.latest()
+    front, back = latest[("f", 0)], latest[("b", 0)]
+    assert front.version == back.version == RECORD_VERSION
+    # One key says what was refused in both splits; the frontend count is kept beside it.
+    assert front.blocked == "3 requests refused (offline rendering)" and front.blocked_requests == 3
+    assert back.blocked == "contains 'import os' (sweet_rl compat blocklist)" and back.blocked_requests is None
+    assert rd.load_episodes()[0] == old  # the file is read, never rewritten
+
+
+def test_a_record_from_a_newer_colbench_is_skipped_and_says_so(tmp_path, caplog):
+    rd = new_run(tmp_path, [episode("a"), episode("b", version=99)])
+    with caplog.at_level(logging.WARNING, logger="colbench"):
+        assert sorted(rd.latest()) == [("a", 0)]
+    assert "newer colbench" in " ".join(r.getMessage() for r in caplog.records)
+
+
+def test_records_round_trip_with_their_types_and_unknown_keys(tmp_path):
+    from colbench.runs import EpisodeRecord
+
+    rec = EpisodeRecord(task_id="t", sample=2, seed=7, turns=[{"role": "agent", "content": "hi", "raw": "OUTPUT: hi"}],
+                        answer="x", score=0.5, success=False, passed=1, total=2,
+                        tests=[{"name": "test1", "passed": True, "status": "pass"}], timings={"dialogue_s": 1.5},
+                        note="kept")  # a key this colbench does not know is written back unchanged
+    rd = new_run(tmp_path, [])
+    w = EpisodeWriter(rd.episodes_path)
+    w.append(rec)
+    w.close()
+    line = json.loads(rd.episodes_path.read_text())
+    assert line["version"] == 2 and line["note"] == "kept" and "artifacts" not in line  # unset optional keys are left out
+    assert line["error"] is None and line["success"] is False  # the core keys are always written
+    back = rd.latest()[("t", 2)]
+    assert back == rec and back.turns[0]["raw"] == "OUTPUT: hi" and back.tests[0]["passed"] is True

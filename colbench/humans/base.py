@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, TypedDict
+from typing import TYPE_CHECKING, Protocol
 
+from colbench.runs.record import Turn
 from colbench.tasks import Task
 
 if TYPE_CHECKING:
     from colbench.render import PageSnapshot
 
-
-class Turn(TypedDict, total=False):
-    """One message of a dialogue as recorded: who spoke, and what counts of it."""
-
-    role: str  # "agent" or "human"
-    content: str  # agent: the part after OUTPUT: (if any); human: the reply as shown (cut)
-    raw: str  # agent only: the full message as generated
+__all__ = ["Turn", "CodeHuman", "DesignHuman", "Human"]
 
 
 class CodeHuman(Protocol):

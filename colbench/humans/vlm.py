@@ -44,7 +44,7 @@ class VLMDesignHuman:
             content.append({"type": "text", "text": "The agent did not provide any visualization."})
         content += [{"type": "text", "text": "Below is the ground truth design that the human user wants."},
                     _image(reference_page.png)]
-        return await self.client.chat([{"role": "user", "content": content}], seed=seed)  # type: ignore[list-item]
+        return await self.client.chat([{"role": "user", "content": content}], seed=seed)  # type: ignore[dict-item]
 
     async def aclose(self) -> None:
         await self.client.aclose()

@@ -108,7 +108,8 @@ def leaderboard_tables(subs: list[dict[str, Any]], reported: dict[str, Any]) -> 
             for metric, m in s["metrics"].items():
                 row[metric], (row[f"{metric}_lo"], row[f"{metric}_hi"]) = m["mean"], m["ci95"]
             if split == "frontend":
-                w = win_rate(_per_task_frame(s), _per_task_frame(baseline)) if baseline else {"mean": None}
+                w: dict[str, Any] = (win_rate(_per_task_frame(s), _per_task_frame(baseline)) if baseline
+                                     else {"mean": None})
                 row["win_rate"] = w["mean"]
                 row["win_rate_lo"], row["win_rate_hi"] = w.get("ci95", [None, None])
                 row["win_rate_baseline"] = baseline["name"] if baseline else None

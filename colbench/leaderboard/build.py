@@ -16,7 +16,8 @@ from colbench.leaderboard.page import render_site
 from colbench.leaderboard.readme import render_markdown
 from colbench.leaderboard.schema import SUBMISSION_SCHEMA, SubmissionError
 from colbench.leaderboard.submission import check_official, load_submission
-from colbench.tasks import OFFICIAL_CONTENT_SHA256, OFFICIAL_FILES, SPLITS, TaskSet, data_dir, is_official, load_tasks
+from colbench.paths import data_dir
+from colbench.tasks import OFFICIAL_CONTENT_SHA256, OFFICIAL_FILES, SPLITS, TaskSet, is_official, load_tasks
 
 SCHEMA_FILE = "submission.schema.json"
 

@@ -44,7 +44,7 @@ def render_markdown(tables: dict[str, pd.DataFrame], reported: dict[str, Any], h
                      *[pct_with_ci(row, c.key) for c in cols], run_size(row), _md(row["harness"]), source]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
-    source = reported.get("source")
-    if source:
-        lines += [f"Reported rows: {source}. {reported.get('note', '')}".strip(), ""]
+    reported_from = reported.get("source")
+    if reported_from:
+        lines += [f"Reported rows: {reported_from}. {reported.get('note', '')}".strip(), ""]
     return "\n".join(lines)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 from colbench.errors import ColbenchError
 from colbench.tasks import SPLITS
@@ -112,7 +112,7 @@ _TYPES: dict[str, Any] = {
 }
 
 
-def is_number(value: Any) -> bool:
+def is_number(value: Any) -> TypeGuard[int | float]:
     """A JSON number as the schema means it: an int or a finite float, not a bool."""
     return _TYPES["number"](value)
 

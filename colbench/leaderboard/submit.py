@@ -23,7 +23,7 @@ from colbench.leaderboard.board import SUBMISSIONS, check_board_dir
 from colbench.leaderboard.schema import NAME_PATTERN, SCHEMA_VERSION, SubmissionError, is_number
 from colbench.leaderboard.submission import TOLERANCE, check_comparable, submission_metrics, validate_submission
 from colbench.protocol import run_protocol
-from colbench.runs import SUMMARY_FILE, RunDir
+from colbench.runs import SUMMARY_FILE, EpisodeRecord, RunDir
 from colbench.stats import summarize, task_order
 from colbench.tasks import OFFICIAL_CONTENT_SHA256, OFFICIAL_LIMITS, SPLITS, is_official, load_tasks
 
@@ -89,12 +89,12 @@ def make_submission(run_dir: str | Path, *, name: str | None = None) -> dict[str
     ids = official_ids_of_run(config, split, where)
     samples = int(config.get("samples") or 1)
     latest = run.latest()
-    errors = [r for r in latest.values() if r.get("status") != "ok"]
+    errors = [r for r in latest.values() if not r.ok]
     if errors:
         first = errors[0]
         raise SubmissionError(
-            f"{where} has {len(errors)} episode(s) that ended in an error (first: task {first['task_id']} sample "
-            f"{first['sample']}: {str(first.get('error'))[:120]}); finish them with `colbench eval ... --resume "
+            f"{where} has {len(errors)} episode(s) that ended in an error (first: task {first.task_id} sample "
+            f"{first.sample}: {str(first.error)[:120]}); finish them with `colbench eval ... --resume "
             f"--out {where}` before submitting")
     missing = [(t, s) for t in ids for s in range(samples) if (t, s) not in latest]
     if missing:
@@ -116,11 +116,12 @@ def make_submission(run_dir: str | Path, *, name: str | None = None) -> dict[str
     per_task: dict[str, dict[str, Any]] = {}
     for task_id in ids:
         rows = [records[(task_id, s)] for s in range(samples)]
-        entry: dict[str, Any] = {"score": float(np.mean([float(r["score"]) for r in rows]))}
+        scores = [r.score for r in rows if r.score is not None]  # every one (_check_episode)
+        entry: dict[str, Any] = {"score": float(np.mean(scores))}
         if split == "backend":
-            entry["success"] = float(np.mean([float(bool(r["success"])) for r in rows]))
+            entry["success"] = float(np.mean([float(bool(r.success)) for r in rows]))
         if samples > 1:
-            entry["best_score"] = max(float(r["score"]) for r in rows)
+            entry["best_score"] = max(scores)
         entry["samples"] = samples
         per_task[task_id] = entry
     raw = run.episodes_path.read_bytes()
@@ -157,21 +158,20 @@ def _default_name(config: dict[str, Any]) -> str:
     return f"{base or 'agent'}-{config['split']}"[:80]
 
 
-def _check_episode(r: dict[str, Any], split: str, where: str) -> None:
+def _check_episode(r: EpisodeRecord, split: str, where: str) -> None:
     """An ok episode must carry a score, and a backend score must follow from its test results."""
-    score = r.get("score")
-    if not isinstance(score, (int, float)) or isinstance(score, bool) or not math.isfinite(score):
+    score = r.score  # a finite number or None: the record's type
+    if score is None:
         raise SubmissionError(f"{where} is ok but has no score; the run's episodes.jsonl is damaged")
     if split == "frontend":
         return
-    if not isinstance(r.get("success"), bool):
+    if r.success is None:
         raise SubmissionError(f"{where} is ok but has no success flag; the run's episodes.jsonl is damaged")
-    tests = r.get("tests")
-    if isinstance(tests, list) and tests:
-        passed = sum(isinstance(t, dict) and t.get("status") == "pass" for t in tests)
-        if not math.isclose(score, passed / len(tests), abs_tol=1e-9) or r["success"] != (passed == len(tests)):
-            raise SubmissionError(f"{where} has score {score:g} (success {r['success']}) but {passed} of "
-                                  f"{len(tests)} tests passed; its episodes.jsonl was edited")
+    if r.tests:
+        passed = sum(t["status"] == "pass" for t in r.tests)
+        if not math.isclose(score, passed / len(r.tests), abs_tol=1e-9) or r.success != (passed == len(r.tests)):
+            raise SubmissionError(f"{where} has score {score:g} (success {r.success}) but {passed} of "
+                                  f"{len(r.tests)} tests passed; its episodes.jsonl was edited")
 
 
 def _check_summary(run: RunDir, split: str) -> None:

@@ -86,7 +86,7 @@ def client_from_toml(path: Path, *, base_url: str | None = None, what: str = "ag
             raise ColbenchError(f"{what} definition {path}: [model] needs path = a local model directory")
         settings = {k: sampling[k] for k in ("temperature", "max_tokens", "top_p") if k in sampling}
         settings.update({k: model[k] for k in ("max_batch", "device") if k in model})
-        client = resolve_client(f"hf:{path_value}", what=what, sampling=settings)
-        client.name = str(doc.get("name", path.stem))
-        return client
+        local: ChatClient = resolve_client(f"hf:{path_value}", what=what, sampling=settings)
+        local.name = str(doc.get("name", path.stem))
+        return local
     raise ColbenchError(f"{what} definition {path}: unknown model kind {kind!r} (use openai or hf)")

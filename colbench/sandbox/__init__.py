@@ -6,7 +6,7 @@ import asyncio
 import os
 from dataclasses import dataclass
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
+from typing import AsyncIterator, Protocol
 
 from colbench.errors import SandboxError
 from colbench.sandbox.pool import CallResult, Job, WorkerPool, call_result
@@ -19,6 +19,14 @@ __all__ = ["SANDBOX_KINDS", "CallResult", "Job", "WorkerPool", "call_result", "S
 
 def default_pool_size() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
+
+
+class Backend(Protocol):
+    """Where workers run (Docker containers or host processes): pools of them, and cleanup."""
+
+    def pool(self, size: int, depth: int = 2) -> WorkerPool: ...
+
+    async def aclose(self) -> None: ...
 
 
 @dataclass
@@ -38,6 +46,7 @@ class Sandbox:
 async def open_sandbox(kind: str = "docker", size: int | None = None) -> AsyncIterator[Sandbox]:
     """Started answer workers (`size` of them) and a reference worker started on first use;
     everything is stopped (containers removed) on exit."""
+    backend: Backend
     if kind == "docker":
         from colbench.sandbox.docker_backend import DockerBackend
         backend = DockerBackend()

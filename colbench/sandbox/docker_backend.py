@@ -18,6 +18,7 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 from colbench.errors import SandboxError
 from colbench.sandbox.pool import STREAM_LIMIT, WorkerPool, owner_alive, read_hello, remove_stale_dirs
@@ -204,3 +205,41 @@ def sandbox_containers(client, running_only: bool = False) -> list[dict]:
         return client.api.containers(all=not running_only, filters={"label": LABEL})
     except DockerException:
         return []
+
+
+def build_sandbox_image(*, mirror: str | None = None, force: bool = False,
+                        announce: Callable[[str], None] | None = None) -> tuple[str, bool]:
+    """`colbench sandbox build`: the image built if it is missing (or `force`); returns
+    (tag, built_now). `announce` is told before a build starts (it takes about a minute)."""
+    from colbench.sandbox.image import build_image, find_image, image_tag
+
+    client = docker_client()
+    if announce is not None and (force or find_image(client) is None):
+        announce(f"building {image_tag()} from Debian packages (about a minute) ...")
+    return build_image(client, mirror=mirror, force=force)
+
+
+@dataclass
+class SandboxStatus:
+    """`colbench sandbox status`: the engine, the image this colbench needs, and our containers."""
+
+    engine_version: str
+    wanted: str  # the image tag this colbench runs answers in
+    built: bool
+    size_mb: float | None
+    created: str | None
+    running: int  # sandbox containers running (any colbench process's)
+
+
+def sandbox_status() -> SandboxStatus:
+    from colbench.sandbox.image import find_image, image_tag
+
+    client = docker_client()
+    version = str(client.version().get("Version", "?"))
+    tag = find_image(client)
+    size = created = None
+    if tag is not None:
+        attrs = client.images.get(tag).attrs
+        size, created = attrs.get("Size", 0) / 1e6, str(attrs.get("Created", "?"))[:19]
+    return SandboxStatus(version, image_tag(), tag is not None, size, created,
+                         len(sandbox_containers(client, running_only=True)))

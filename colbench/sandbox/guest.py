@@ -366,7 +366,7 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _read_all(fd: int) -> bytes:
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         chunk = os.read(fd, 1 << 20)
         if not chunk:
@@ -777,7 +777,7 @@ class Runner:
                         self._proc_fds.append(os.open(f"/proc/{pid}/{name}", os.O_RDONLY))
                     except OSError:
                         self._proc_fds.append(-1)
-        out = []
+        out: list[tuple[bytes, bytes, bytes] | None] = []
         for limits_fd, stat_fd in zip(self._proc_fds[::2], self._proc_fds[1::2]):
             try:
                 limits = os.pread(limits_fd, 8192, 0)
@@ -1156,7 +1156,7 @@ def _running(pid: int, start: bytes | None) -> bool:
     """Whether the process `pid` that started at `start` has yet to end (a zombie has ended;
     a process with another start time is another process)."""
     fields = _stat_fields(pid)  # one read: state and start time of the same process
-    return bool(fields) and fields[0] not in (b"Z", b"X") and fields[19:20] == [start]
+    return fields is not None and fields[0] not in (b"Z", b"X") and fields[19:20] == [start]
 
 
 def _start_time(pid: int) -> bytes | None:
@@ -1171,7 +1171,7 @@ def _state(pid: int) -> str:
 
 def _alive(pid: int) -> bool:
     fields = _stat_fields(pid)
-    return bool(fields) and fields[0] not in (b"Z", b"X")
+    return fields is not None and fields[0] not in (b"Z", b"X")
 
 
 def _kill_quietly(pid: int) -> None:

@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from colbench.errors import SandboxError
+from colbench.paths import bundled
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +28,9 @@ RECIPE_VERSION = "1"
 
 def sandboxes_dir() -> Path:
     """The image definitions: `sandboxes/` in a checkout, bundled data in a wheel."""
-    here = Path(__file__).resolve().parent.parent
-    for candidate in (here / "_sandboxes", here.parent / "sandboxes"):
-        if (candidate / "debian-packages.txt").is_file():
-            return candidate
+    found = bundled("sandboxes", "debian-packages.txt")
+    if found is not None:
+        return found
     raise SandboxError("the sandbox image definitions (sandboxes/) are missing from this installation")
 
 

@@ -160,7 +160,7 @@ class _Slot:
                     break
                 # A reply of many megabytes takes a while to parse: not on the event loop.
                 msg = json.loads(line) if len(line) < _PARSE_INLINE else await asyncio.to_thread(json.loads, line)
-                entry = self.pending.pop(msg.get("id"), None) if type(msg) is dict else None
+                entry = self.pending.pop(msg["id"], None) if type(msg) is dict and type(msg.get("id")) is int else None
                 if entry is None:
                     # Every reply answers a request of ours, in turn: anything else means the
                     # runner is not in a state to trust with more work.

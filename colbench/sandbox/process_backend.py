@@ -94,7 +94,7 @@ class ProcessBackend:
         )
         worker = _Process(proc, scratch, "none")
         try:
-            worker.isolation = str((await read_hello(proc.stdout, worker.description)).get("isolation"))
+            worker.isolation = str((await read_hello(worker.reader, worker.description)).get("isolation"))
         except BaseException:
             await worker.close()
             raise

@@ -227,8 +227,9 @@ class _Decoder:
             if tag in ("dt", "tm", "da"):
                 if type(body) is not str:
                     raise DecodeError("bad date")
-                cls = {"dt": datetime.datetime, "tm": datetime.time, "da": datetime.date}[tag]
-                return cls.fromisoformat(body)
+                parse = {"dt": datetime.datetime.fromisoformat, "tm": datetime.time.fromisoformat,
+                         "da": datetime.date.fromisoformat}[tag]
+                return parse(body)
             if tag == "td":
                 days, seconds, micro = (_int(x) for x in _list(body))
                 return datetime.timedelta(days=days, seconds=seconds, microseconds=micro)

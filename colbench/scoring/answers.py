@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from colbench.defaults import CLIP_MODEL, TEST_TIMEOUT_S
+from colbench.defaults import REFERENCE_TIMEOUT_S, TEST_TIMEOUT_S
 from colbench.errors import ColbenchError, TaskFormatError
 from colbench.jsonl import check_writable, parse_object, read_lines, write_jsonl_atomic
-from colbench.sandbox import open_sandbox
 from colbench.sandbox.guest import HASH_SEED
-from colbench.scoring.backend import BackendScorer
+from colbench.scoring import open_scorer
 from colbench.scoring.refcache import ReferenceCache
 from colbench.tasks import TaskSet
 
@@ -69,7 +68,8 @@ def load_answers(path: str | os.PathLike, tasks: TaskSet) -> list[AnswerLine]:
 
 
 async def score_answers(tasks: TaskSet, answers: list[AnswerLine], *, sandbox: str = "docker",
-                        compat: str | None = None, timeout: float = TEST_TIMEOUT_S, concurrency: int | None = None,
+                        compat: str | None = None, timeout: float = TEST_TIMEOUT_S,
+                        reference_timeout: float = REFERENCE_TIMEOUT_S, concurrency: int | None = None,
                         cache: ReferenceCache | None = None, clip_model: str | None = None,
                         allow_network: bool = False,
                         progress: Callable[[int, int], None] | None = None) -> list[dict[str, Any]]:
@@ -80,11 +80,10 @@ async def score_answers(tasks: TaskSet, answers: list[AnswerLine], *, sandbox: s
                                             progress=progress)
     if any(t.split != "backend" for t in tasks.tasks):
         raise ColbenchError("the task file mixes backend and frontend tasks; score each split on its own")
-    cache = cache if cache is not None else ReferenceCache.default()
     records: list[dict[str, Any] | None] = [None] * len(answers)
     done = 0
-    async with open_sandbox(sandbox, concurrency) as box:
-        scorer = BackendScorer(box, compat=compat, timeout=timeout, cache=cache)
+    async with open_scorer("backend", sandbox=sandbox, concurrency=concurrency, compat=compat, timeout=timeout,
+                           reference_timeout=reference_timeout, cache=cache) as scorer:
 
         async def one(i: int, a: AnswerLine) -> None:
             nonlocal done
@@ -102,19 +101,12 @@ async def score_answers(tasks: TaskSet, answers: list[AnswerLine], *, sandbox: s
 async def score_frontend_answers(tasks: TaskSet, answers: list[AnswerLine], *, clip_model: str | None = None,
                                  allow_network: bool = False,
                                  progress: Callable[[int, int], None] | None = None) -> list[dict[str, Any]]:
-    from colbench.render import Renderer
-    from colbench.scoring.clip import ClipScorer
-    from colbench.scoring.frontend import FrontendScorer
-
     by_id = tasks.by_id()
-    clip = ClipScorer(clip_model or CLIP_MODEL)
-    clip.load()  # a missing model is one sentence before any rendering
     # Streamed: screenshots are embedded and dropped as they come, so memory stays flat
     # however many answers there are.
     report = (lambda done: progress(done, len(answers))) if progress is not None else None
-    async with Renderer(allow_network=allow_network) as renderer:
-        scores = await FrontendScorer(renderer, clip).score_many([(by_id[a.task_id], a.answer) for a in answers],
-                                                                 progress=report)
+    async with open_scorer("frontend", clip_model=clip_model, allow_network=allow_network) as scorer:
+        scores = await scorer.score_many([(by_id[a.task_id], a.answer) for a in answers], progress=report)
     return [{**a.fields, "task_id": a.task_id, **s.record(), "success": None} for a, s in zip(answers, scores)]
 
 

@@ -12,13 +12,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
-import logging
 from typing import Any, Callable
 
 from colbench.defaults import CLIP_MODEL, torch_device
 from colbench.errors import ColbenchError
 
-log = logging.getLogger(__name__)
 
 
 

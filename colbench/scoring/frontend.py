@@ -20,6 +20,7 @@ from typing import Any, Callable
 
 from colbench.protocol import extract_html
 from colbench.render import PageSnapshot, Renderer
+from colbench.runs.record import blocked_requests_sentence
 from colbench.scoring.clip import ClipScorer
 from colbench.tasks import Task
 
@@ -36,6 +37,7 @@ class FrontendScore:
         if self.error:
             out["detail_error"] = self.error
         if self.blocked:
+            out["blocked"] = blocked_requests_sentence(self.blocked)
             out["blocked_requests"] = self.blocked
         return out
 

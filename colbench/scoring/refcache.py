@@ -11,20 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 import threading
 from pathlib import Path
 
+from colbench.paths import cache_dir
 from colbench.sandbox.image import guest_path
 from colbench.sandbox.guest import HASH_SEED
 
 _runner_digest: str | None = None
-
-
-def cache_dir() -> Path:
-    env = os.environ.get("COLBENCH_CACHE_DIR")
-    return Path(env) if env else Path.home() / ".cache" / "colbench"
 
 
 def reference_key(mode: str, code: str, call: str) -> str:

@@ -12,7 +12,6 @@ simple: nothing but the trained model is ever sharded or adapted).
 from __future__ import annotations
 
 import json
-import logging
 import math
 import os
 from dataclasses import dataclass
@@ -23,7 +22,6 @@ from colbench.defaults import has_gpu, torch_device
 from colbench.errors import ColbenchError
 from colbench.jsonl import parse_object, read_lines
 
-log = logging.getLogger(__name__)
 
 
 # Token budgets of the released trainer (collab_openrlhf): the critic's input (reference
@@ -292,7 +290,8 @@ def index_loader(n: int, micro_batch: int, seed: int) -> Any:
     import torch
 
     gen = torch.Generator().manual_seed(seed)
-    return torch.utils.data.DataLoader(list(range(n)), batch_size=micro_batch, shuffle=True, generator=gen,
+    indices: Any = list(range(n))  # a list is a map-style dataset to DataLoader
+    return torch.utils.data.DataLoader(indices, batch_size=micro_batch, shuffle=True, generator=gen,
                                        collate_fn=list)
 
 

@@ -13,7 +13,6 @@ raw message followed by the end-of-sequence token, so the model learns to stop.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,6 @@ from colbench.errors import ColbenchError
 from colbench.protocol import agent_messages, agent_system_for, run_protocol
 from colbench.train.common import TrainConfig, Training, load_jsonl, load_tokenizer, padded_token_logps
 
-log = logging.getLogger(__name__)
 
 Sequence = tuple[list[int], list[int]]  # token ids, and 1 on the tokens that are trained
 Example = list[Sequence]  # one sequence per agent turn
@@ -191,13 +189,13 @@ def successful_trajectories(run_dir: str | Path, *, min_score: float | None = No
     protocol = run_protocol(run.read_config())
     out = []
     for (task_id, _), r in sorted(run.latest().items()):
-        if r.get("status") != "ok" or r.get("score") is None or task_id not in tasks:
+        if not r.ok or r.score is None or task_id not in tasks:
             continue
-        good = r.get("success") is True if min_score is None else r["score"] >= min_score
+        good = r.success is True if min_score is None else r.score >= min_score
         if good:
             task = tasks[task_id]
             out.append({"split": task.split, "protocol": protocol, "problem_description": task.problem_description,
-                        "turns": r["turns"]})
+                        "turns": r.turns})
     return out
 
 

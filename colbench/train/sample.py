@@ -57,17 +57,17 @@ def turn_contexts(run_dir: str | Path, fraction: float, seed: int) -> list[dict[
     tasks = run.taskset().by_id()
     turns = []
     for (task_id, sample), r in sorted(run.latest().items()):
-        if r.get("status") != "ok":
+        if not r.ok:
             continue
         task = task_with_reference(tasks, task_id, run_dir, config)
         agent_turn = 0
-        for i, t in enumerate(r["turns"]):
+        for i, t in enumerate(r.turns):
             if t["role"] == "agent":
                 agent_turn += 1
                 turns.append({"task_id": task_id, "sample": sample, "turn": agent_turn, "split": task.split,
                               "protocol": run_protocol(config),
                               "problem_description": task.problem_description, "reference": task.ground_truth,
-                              "context": r["turns"][:i]})
+                              "context": r.turns[:i]})
     if not turns:
         raise ColbenchError(f"{run_dir} has no finished episode with an agent turn")
     k = max(1, round(fraction * len(turns)))

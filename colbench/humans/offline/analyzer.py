@@ -277,7 +277,7 @@ class Analyzer:
             for value in values:
                 if isinstance(value, ast.Constant) and value.value is not None or const_number(value) is not None:
                     number = const_number(value)
-                    constant = value.value if number is None else number  # type: ignore[union-attr]
+                    constant = value.value if number is None else number  # type: ignore
                     category = "contains" if contains else "number" if number is not None else "text"
                     if not phrase:
                         usage.evidence.add("seq" if category == "contains" else category)
@@ -290,11 +290,11 @@ class Analyzer:
     def note_lookup(self, table: ast.AST, usage: Usage) -> None:
         """The name is used as a key into a literal table: its keys are the values that matter."""
         if isinstance(table, ast.Name) and isinstance(self.tables.get(table.id), ast.Dict):
-            for key in self.tables[table.id].keys:  # type: ignore[union-attr]
+            for key in self.tables[table.id].keys:  # type: ignore
                 if isinstance(key, ast.Constant) and say_constant(key.value) not in usage.options:
                     usage.options.append(say_constant(key.value))
             if all(isinstance(k, ast.Constant) and isinstance(k.value, str)
-                   for k in self.tables[table.id].keys):  # type: ignore[union-attr]
+                   for k in self.tables[table.id].keys):  # type: ignore
                 usage.evidence.add("text")
 
     def note_call_arg(self, node: ast.Name, call: ast.Call, usage: Usage) -> None:
@@ -445,9 +445,9 @@ class Analyzer:
         if isinstance(node, (ast.Dict, ast.DictComp)):
             return self.dict_kind(node, detail)
         if isinstance(node, ast.IfExp):
-            kinds = [self.kind_of(node.body, seen, detail), self.kind_of(node.orelse, seen, detail)]
-            kinds = [k for k in dict.fromkeys(kinds) if k]
-            return join_words(kinds, "or") if kinds else None
+            branches = [self.kind_of(node.body, seen, detail), self.kind_of(node.orelse, seen, detail)]
+            options = [k for k in dict.fromkeys(branches) if k]
+            return join_words(options, "or") if options else None
         if isinstance(node, ast.Call):
             return self.call_kind(node, seen, detail)
         if isinstance(node, ast.Name):
@@ -499,7 +499,7 @@ class Analyzer:
         if isinstance(node, ast.DictComp) and len(node.generators) == 1:
             source = node.generators[0].iter
             if is_method_call(source, "items", "keys"):
-                source = source.func.value  # type: ignore[union-attr]
+                source = source.func.value  # type: ignore
             target = node.generators[0].target
             key_is_target = isinstance(target, ast.Name) and isinstance(node.key, ast.Name) and node.key.id == target.id \
                 or isinstance(target, ast.Tuple) and target.elts and isinstance(target.elts[0], ast.Name) and \
@@ -569,7 +569,7 @@ class Analyzer:
                 assigned.append(node.value)
             elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id == name:
                 assigned.append(node.value if not isinstance(node.op, ast.Add) else node.value)
-            elif is_method_call(node, "append") and isinstance(node.func.value, ast.Name) and node.func.value.id == name:  # type: ignore[union-attr]
+            elif is_method_call(node, "append") and isinstance(node.func.value, ast.Name) and node.func.value.id == name:  # type: ignore
                 mutated = True
         if name in self.params and not assigned:
             kind = self.usage[name].kind
@@ -610,8 +610,8 @@ class Analyzer:
     def appended_kind(self, name: str, detail: bool) -> str | None:
         for node in ast.walk(self.func):
             if is_method_call(node, "append") and isinstance(node.func.value, ast.Name) and \
-                    node.func.value.id == name and node.args:  # type: ignore[union-attr]
-                item = node.args[0]
+                    node.func.value.id == name and node.args:  # type: ignore
+                item = node.args[0]  # type: ignore
                 if isinstance(item, ast.JoinedStr) and detail:
                     text = self.speaker.say(item)
                     return f"a list of texts like {text[10:]}" if text else "a list of texts"
@@ -895,7 +895,7 @@ class Analyzer:
                 return f"each value of {target}" if each else target
             if isinstance(parent, (ast.ListComp, ast.DictComp, ast.SetComp, ast.GeneratorExp)):
                 each = True
-            elif is_method_call(parent, "append") and current in parent.args:  # type: ignore[union-attr]
+            elif is_method_call(parent, "append") and current in parent.args:  # type: ignore
                 owner = parent.func.value  # type: ignore[union-attr]
                 returned = any(isinstance(r.value, ast.Name) and isinstance(owner, ast.Name) and r.value.id == owner.id
                                for r in self.returns())
@@ -980,7 +980,7 @@ class Analyzer:
                 return
             target = node.args[0]
         keywords = {k.arg: k.value for k in node.keywords}
-        reverse = isinstance(keywords.get("reverse"), ast.Constant) and keywords["reverse"].value is True  # type: ignore[union-attr]
+        reverse = isinstance(keywords.get("reverse"), ast.Constant) and keywords["reverse"].value is True  # type: ignore
         what = self.speaker.say(target) or "the items"
         key = keywords.get("key")
         topics = {"sort"}

@@ -28,9 +28,9 @@ def find_main(tree: ast.Module, problem_description: str) -> ast.FunctionDef | N
         if node.name == wanted:
             return node  # type: ignore[return-value]
     if wanted:  # a method of a class, perhaps
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == wanted:
-                return node  # type: ignore[return-value]
+        for inner in ast.walk(tree):
+            if isinstance(inner, (ast.FunctionDef, ast.AsyncFunctionDef)) and inner.name == wanted:
+                return inner  # type: ignore[return-value]
     return defs[-1] if defs else None  # type: ignore[return-value]
 
 

@@ -114,7 +114,7 @@ class _Pixels:
 
             img = Image.open(io.BytesIO(snap.png)).convert("RGB")
             self.img = img.resize((max(1, img.width // self.SCALE), max(1, img.height // self.SCALE)),
-                                  Image.NEAREST)
+                                  Image.Resampling.NEAREST)
         except Exception:
             pass
 
@@ -137,7 +137,7 @@ class _Pixels:
         for box in boxes:
             crop = self.img.crop(box)
             for n, c in crop.getcolors(crop.width * crop.height) or []:
-                counts[c] += n
+                counts[c] += n  # type: ignore[index]
         total = sum(counts.values())
         top, n = min(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         if n >= 0.3 * total:

@@ -15,7 +15,6 @@ from the file except a torn final write.
 from __future__ import annotations
 
 import json
-import math
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +25,7 @@ import pandas as pd
 from colbench.errors import ColbenchError
 from colbench.jsonl import json_line, read_appended, write_json_atomic
 from colbench.protocol import PROTOCOLS
+from colbench.runs.record import EpisodeRecord, read_record
 
 RUN_FILE = "run.json"
 EPISODES_FILE = "episodes.jsonl"
@@ -38,10 +38,6 @@ _held: dict[Path, int] = {}
 
 def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_number(v: Any) -> bool:
-    return (isinstance(v, (int, float)) and not isinstance(v, bool)) and math.isfinite(v)
 
 
 # run.json fields the readers rely on, and what each must be when present (null is absence).
@@ -61,42 +57,10 @@ _CONFIG_CHECKS: tuple[tuple[str, Any, str], ...] = (
 )
 
 
-# Episode fields and what each must be when present.
-_EPISODE_CHECKS: tuple[tuple[str, Any, str], ...] = (
-    ("status", lambda v: isinstance(v, str), "a string"),
-    ("error", lambda v: v is None or isinstance(v, str), "a string or null"),
-    ("score", lambda v: v is None or _is_number(v), "a finite number or null"),
-    ("success", lambda v: v is None or isinstance(v, bool), "true, false or null"),
-    ("answered", lambda v: v is None or isinstance(v, bool), "true, false or null"),
-    ("answer", lambda v: v is None or isinstance(v, str), "a string or null"),
-    ("turns", lambda v: isinstance(v, list) and all(
-        isinstance(t, dict) and isinstance(t.get("role"), str) and isinstance(t.get("content"), str)
-        for t in v), "a list of {role, content} objects"),
-    ("tests", lambda v: v is None or (isinstance(v, list) and all(isinstance(t, dict) for t in v)),
-     "a list of objects"),
-    ("passed", lambda v: v is None or _is_int(v), "a whole number"),
-    ("total", lambda v: v is None or _is_int(v), "a whole number"),
-    ("timings", lambda v: v is None or isinstance(v, dict), "an object"),
-    ("artifacts", lambda v: v is None or isinstance(v, list), "a list"),
-    ("seed", lambda v: v is None or _is_int(v), "a whole number"),
-)
-
-
-def episode_problem(r: Any) -> str | None:
-    """Why a parsed line of episodes.jsonl is not an episode record every reader can use, or None."""
-    if not isinstance(r, dict):
-        return f"a JSON {type(r).__name__}, not an episode object"
-    task_id = r.get("task_id")
-    if isinstance(task_id, bool) or not isinstance(task_id, (str, int)) or str(task_id) == "":
-        return "task_id must be a non-empty string or an integer"
-    if not _is_int(r.get("sample")) or r["sample"] < 0:
-        return "sample must be a whole number, at least 0"
-    for key, ok, expected in _EPISODE_CHECKS:
-        if key in r and not ok(r[key]):
-            return f"{key} must be {expected}"
-    if "status" not in r:
-        return "status is missing"
-    return None
+def _checked(obj: Any) -> dict[str, Any]:
+    """A line as written, once it is known to be a record (RecordError otherwise)."""
+    read_record(obj)
+    return obj
 
 
 class RunDir:
@@ -161,16 +125,24 @@ class RunDir:
             raise ColbenchError(f"cannot start a run in {self.path}: {where}: {exc.strerror or exc}") from None
 
     def load_episodes(self, repair: bool = False) -> list[dict[str, Any]]:
-        """Every good episode line of episodes.jsonl, in order.
+        """Every good episode line of episodes.jsonl, in order, as written (`records` gives
+        them typed, brought up to the current record version).
 
         A bad line is skipped and reported (a log warning naming the file and line); the
         lines after it are read. A final line cut short by a kill mid-write is not a
         finished episode; with `repair` that torn tail alone is removed so appends stay clean.
         """
+        return self._read(_checked, repair)
+
+    def records(self, repair: bool = False) -> list[EpisodeRecord]:
+        """Every good episode of episodes.jsonl, in order, typed (see load_episodes)."""
+        return self._read(read_record, repair)
+
+    def _read(self, parse: Any, repair: bool) -> list[Any]:
         if self.episodes_path.is_dir():
             raise ColbenchError(f"{self.episodes_path} is a directory, not the run's episode file")
         try:
-            return read_appended(self.episodes_path, repair=repair, check=episode_problem, what="episode")
+            return read_appended(self.episodes_path, repair=repair, parse=parse, what="episode")
         except OSError as exc:
             raise ColbenchError(f"cannot read {self.episodes_path}: {exc.strerror or exc}") from None
 
@@ -223,16 +195,13 @@ class RunDir:
         finally:
             os.close(fd)
 
-    def latest(self) -> dict[tuple[str, int], dict[str, Any]]:
+    def latest(self) -> dict[tuple[str, int], EpisodeRecord]:
         """The last record for each (task_id, sample)."""
-        out: dict[tuple[str, int], dict[str, Any]] = {}
-        for r in self.load_episodes():
-            out[(str(r["task_id"]), int(r["sample"]))] = r
-        return out
+        return {r.key: r for r in self.records()}
 
     def frame(self) -> pd.DataFrame:
         """The run as a DataFrame: one row per episode (its latest record)."""
-        return record_frame(list(self.latest().values()))
+        return record_frame([r.to_json() for r in self.latest().values()])
 
 
 def record_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -249,8 +218,8 @@ class EpisodeWriter:
     def __init__(self, path: Path):
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
-    def append(self, record: dict[str, Any]) -> None:
-        data = json_line(record)
+    def append(self, record: EpisodeRecord | dict[str, Any]) -> None:
+        data = json_line(record.to_json() if isinstance(record, EpisodeRecord) else record)
         view = memoryview(data)
         while view:
             view = view[os.write(self._fd, view):]
