@@ -37,6 +37,8 @@ test: setup
 	@$(PY) -m mypy
 	@COLBENCH_REQUIRE_DOCKER=1 $(PY) -m pytest -q
 
+# Scores the real ColBench sample ($COLBENCH_SAMPLE_DIR, default ../shared/colbench-sample) when it is there,
+# else the bundled backend tasks (it says so).
 bench: setup
 	@$(PY) benchmarks/sandbox_throughput.py
 

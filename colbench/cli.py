@@ -53,6 +53,13 @@ def _non_negative_float(text: str) -> float:
     return value
 
 
+def _rate(text: str) -> float:
+    value = _non_negative_float(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"expected a share between 0 and 1, got {text!r}")
+    return value
+
+
 def _time_limit(text: str) -> float:
     """Seconds per test call: positive and at most the sandbox's limit (an infinite limit
     would let one hanging answer stop the run forever)."""
@@ -72,6 +79,37 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
     return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 0, got {text!r}")
+    return value
+
+
+def _top_p(text: str) -> float:
+    value = _positive_float(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"expected a number above 0 and at most 1, got {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = _positive_float(text)
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number of seconds, got {text!r}")
+    return value
+
+
+def _task_ids(text: str) -> list[str]:
+    ids = [part.strip() for part in text.split(",")]
+    if not all(ids):
+        raise argparse.ArgumentTypeError(f"expected task ids separated by commas, got {text!r}")
+    return ids
 
 
 def _train_flags(p: argparse.ArgumentParser, *, epochs: int, batch_size: int, max_length: int,
@@ -141,6 +179,16 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--resume", action="store_true", help="continue the run in --out")
     e.add_argument("--agent-base-url", help="OpenAI-compatible base URL for the agent")
     e.add_argument("--human-base-url", help="OpenAI-compatible base URL for the human")
+    e.add_argument("--base-url", help="OpenAI-compatible base URL for both roles, one server serving both models "
+                                      "(--agent-base-url / --human-base-url override it)")
+    e.add_argument("--task-ids", type=_task_ids, action="extend", metavar="ID[,ID...]",
+                   help="only these tasks, in the task file's order (then --limit)")
+    e.add_argument("--episode-timeout", type=_seconds, metavar="SECONDS",
+                   help="wall time per dialogue (scoring not included); an episode past it ends as an error, "
+                        "which --resume runs again")
+    e.add_argument("--max-retries", type=_non_negative_int, metavar="N",
+                   help="retries per model call on 429, 5xx, timeouts and dropped connections, for both roles' "
+                        "OpenAI-compatible models (default: the model definition's, else 5)")
     e.add_argument("--seed", type=int, default=0, help="run seed (per-episode seeds derive from it)")
     e.add_argument("--sandbox", choices=["docker", "process"], default="docker")
     e.add_argument("--compat", choices=["sweet_rl"], help="score with the original research checker")
@@ -153,6 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"the {who} model's sampling temperature (default: the protocol's or its definition's)")
         e.add_argument(f"--{who}-max-tokens", type=_positive_int,
                        help=f"the {who} model's max_tokens (default: the protocol's or its definition's)")
+        e.add_argument(f"--{who}-top-p", type=_top_p,
+                       help=f"the {who} model's top_p, in (0, 1] (default: the protocol's or its definition's)")
     e.add_argument("--timeout", type=_time_limit, default=TEST_TIMEOUT_S, help=TIMEOUT_HELP)
     e.add_argument("--reference-timeout", type=_time_limit, default=REFERENCE_TIMEOUT_S, help=REFERENCE_TIMEOUT_HELP)
     e.add_argument("--clip-model", help="frontend: CLIP model, a local directory or a cached hub id "
@@ -160,17 +210,29 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--allow-network", action="store_true",
                    help="frontend: let pages load from the network (default: offline, deterministic)")
     e.add_argument("--baseline", help="a run directory to report the win rate against")
+    e.add_argument("--max-episode-tokens", type=_positive_int, help="end an episode as an error once its agent has "
+                   "used more prompt + completion tokens than this (--resume runs it again)")
+    e.add_argument("--max-error-rate", type=_rate, default=0.0,
+                   help="exit 0 when at most this share of episodes ended in an error (0..1, default 0: exit 1 "
+                        "when any did; --resume re-runs them)")
     e.set_defaults(func=cmd_eval)
 
     x = sub.add_parser("export", help="write a run in another tool's format")
     x.add_argument("run_dir")
-    x.add_argument("--format", required=True, choices=["sweet_rl"], help="sweet_rl: the original research code's")
-    x.add_argument("--out", required=True, help="output JSONL path")
+    x.add_argument("--format", required=True, choices=["sweet_rl", "parquet"],
+                   help="sweet_rl: the original research code's trajectories (JSONL); parquet: one row per episode, "
+                        "the columns of colbench.read_run")
+    x.add_argument("--out", required=True, help="output path (a .jsonl file for sweet_rl, a .parquet file for parquet)")
     x.set_defaults(func=cmd_export)
 
-    rp = sub.add_parser("report", help="write RUN_DIR/report.html: summary, sortable table, transcripts")
+    rp = sub.add_parser("report", help="write RUN_DIR/report.html: summary, sortable table, transcripts; with a "
+                        "second run, a page comparing the two task by task")
     rp.add_argument("run_dir")
-    rp.add_argument("--out", help="where to write the HTML (default RUN_DIR/report.html)")
+    rp.add_argument("run_b", nargs="?", metavar="RUN_B",
+                    help="a second run of the same split: compare RUN_DIR (A) with it task by task, with the paired "
+                         "statistics of `colbench regress`")
+    rp.add_argument("--out", help="where to write the HTML (default RUN_DIR/report.html; with RUN_B, "
+                                  "RUN_B/compare-<RUN_DIR's name>.html)")
     rp.set_defaults(func=cmd_report)
 
     tr = sub.add_parser("train", help="SWEET-RL training stages")
@@ -342,15 +404,13 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     import asyncio
-    import re
-    import time
 
     from colbench.humans.registry import DEFAULT_HUMAN
-    from colbench.runner import EvalConfig, evaluate
+    from colbench.runner import EvalConfig, default_run_dir, evaluate
 
     if args.resume and not args.out:
         raise ColbenchError("--resume needs --out, the run directory to continue")
-    out = args.out or f"runs/{re.sub(r'[^A-Za-z0-9._-]+', '_', args.agent)}-{args.split}-{time.strftime('%Y%m%d-%H%M%S')}"
+    out = args.out or default_run_dir(args.agent, args.split)
     cfg = EvalConfig(agent=args.agent, human=args.human or DEFAULT_HUMAN[args.split], split=args.split, tasks=args.tasks, out=out,
                      limit=args.limit, samples=args.samples, concurrency=args.concurrency, seed=args.seed,
                      sandbox=args.sandbox, compat=args.compat, timeout=args.timeout,
@@ -358,12 +418,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
                      agent_temperature=args.agent_temperature, agent_max_tokens=args.agent_max_tokens,
                      human_temperature=args.human_temperature, human_max_tokens=args.human_max_tokens,
                      agent_base_url=args.agent_base_url, human_base_url=args.human_base_url,
-                     clip_model=args.clip_model, allow_network=args.allow_network)
+                     clip_model=args.clip_model, allow_network=args.allow_network,
+                     max_episode_tokens=args.max_episode_tokens, agent_top_p=args.agent_top_p,
+                     human_top_p=args.human_top_p, base_url=args.base_url, task_ids=args.task_ids,
+                     episode_timeout=args.episode_timeout, max_retries=args.max_retries)
 
     async def main() -> dict:
+        from colbench.report import live_report  # rewrites report.html as episodes finish
+
         bar, update = _eval_progress()
         try:
-            return await evaluate(cfg, resume=args.resume, on_progress=update, baseline=args.baseline)
+            return await evaluate(cfg, resume=args.resume, on_progress=live_report(out, update), baseline=args.baseline,
+                                  on_start=lambda where: print(f"colbench: {where}", file=sys.stderr))
         finally:
             if bar is not None:
                 bar.stop()
@@ -373,7 +439,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     write_report(out)  # a run directory carries its report.html
     _print_eval_table(summary, out)
-    return 0
+    return _eval_exit_status(summary, args.max_error_rate)
 
 
 def cmd_train_prefs(args: argparse.Namespace) -> int:
@@ -481,6 +547,11 @@ def cmd_regress(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    if args.format == "parquet":
+        from colbench.api import export_parquet
+
+        print(f"wrote {export_parquet(args.run_dir, args.out)} episodes to {args.out}")
+        return 0
     from colbench.interop import export_run
 
     n = export_run(args.run_dir, args.format, args.out)
@@ -489,8 +560,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from colbench.report import write_report
+    from colbench.report import write_comparison, write_report
 
+    if args.run_b is not None:
+        print(f"comparison written to {write_comparison(args.run_dir, args.run_b, args.out)}")
+        return 0
     print(f"report written to {write_report(args.run_dir, args.out)}")
     return 0
 
@@ -502,14 +576,27 @@ def _fmt_metric(m: dict) -> str:
     return f"{m['mean']:.3f} [{lo:.3f}, {hi:.3f}]"
 
 
+def _eval_exit_status(summary: dict, max_error_rate: float) -> int:
+    """1, with one sentence, when more episodes than allowed ended in an error (after the
+    model calls' retries): a CI job then fails instead of passing on a partial run."""
+    errors, episodes = summary.get("errors", 0), summary.get("episodes", 0)
+    if not errors or errors / episodes <= max_error_rate:
+        return 0
+    allowed = f", more than --max-error-rate {max_error_rate:g} allows" if max_error_rate else ""
+    print(f"colbench: {errors} of {episodes} episodes ended in an error{allowed}; run the same command with "
+          "--resume to re-run them", file=sys.stderr)
+    return 1
+
+
 def _print_eval_table(summary: dict, out: str) -> None:
     from rich.table import Table
     table = Table(title=f"colbench eval ({summary['split']}, tasks: {summary['tasks']})")
     for col in ("agent", "human", "episodes", "errors", "score [95% CI]", "success [95% CI]"):
-        table.add_column(col)
+        # Names are never cut: in a narrow terminal they fold rather than end in an ellipsis.
+        table.add_column(col, no_wrap=col in ("agent", "human"), overflow="fold")
     table.add_row(summary["agent"], summary["human"], str(summary["episodes"]), str(summary["errors"]),
                   _fmt_metric(summary["score"]), _fmt_metric(summary["success"]))
-    _console().print(table)
+    _print_table(table)
     k = summary.get("samples_per_task", 1)
     extra = [(f"best-of-{k} {name}", summary[key]) for key, name in
              (("best_of_k_score", "score"), ("best_of_k_success", "success")) if key in summary]
@@ -520,12 +607,40 @@ def _print_eval_table(summary: dict, out: str) -> None:
     if "win_rate" in summary:
         w = summary["win_rate"]
         print(f"win rate against {w['baseline']} on {w['tasks']} shared tasks: {_fmt_metric(w)}")
+    if summary.get("usage"):
+        print("model usage: " + "; ".join(f"{role} {_fmt_usage(u)}" for role, u in summary["usage"].items()))
     print(f"run directory: {out}")
 
 
+def _fmt_usage(usage: dict) -> str:
+    """One role's usage totals in a few words: calls, tokens (prompt + completion), seconds, cost."""
+    calls = usage.get("calls", 0)
+    parts = [f"{calls} call{'s' if calls != 1 else ''}"]
+    if "prompt_tokens" in usage or "completion_tokens" in usage:
+        prompt, completion = usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)
+        parts.append(f"{prompt + completion:,} tokens ({prompt:,} prompt + {completion:,} completion)")
+    parts.append(f"{usage.get('seconds', 0.0):.1f} s")
+    if "cost" in usage:
+        cost = usage["cost"]
+        parts.append(f"cost {cost:,.2f}" if cost >= 1 else f"cost {cost:.3g}")
+    return ", ".join(parts)
+
+
+def _print_table(table: Any) -> None:
+    """A rich table on stdout; when stdout is no terminal (a CI log, a file) at its natural
+    width, so no cell is wrapped or cut to fit a width that is not there."""
+    from rich.measure import Measurement
+
+    console = _console()
+    if not console.is_terminal:
+        natural = Measurement.get(console, console.options.update_width(10_000), table).maximum
+        console.width = max(console.width, natural)
+    console.print(table)
+
+
 def _eval_progress():
-    if not sys.stderr.isatty():
-        return None, None
+    if not sys.stderr.isatty():  # a CI log or a file: plain lines, not a bar's redraws
+        return None, _progress_lines()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
     bar = Progress("episodes", BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
                    TimeRemainingColumn(), transient=True)
@@ -538,6 +653,28 @@ def _eval_progress():
                    description=f"success {rate:.2f}" + (f", {p.errors} errors" if p.errors else ""))
 
     return bar, update
+
+
+PROGRESS_EVERY_S = 60.0
+
+
+def _progress_lines(every_s: float = PROGRESS_EVERY_S):
+    """Progress as plain lines on stderr: one each time another tenth of the episodes is done
+    or `every_s` seconds have passed since the last line, and one for the last episode."""
+    import time
+
+    last = {"at": time.monotonic(), "tenth": 0}
+
+    def update(p) -> None:
+        tenth, now = 10 * p.done // max(1, p.total), time.monotonic()
+        if p.done < p.total and tenth <= last["tenth"] and now - last["at"] < every_s:
+            return
+        last.update(at=now, tenth=tenth)
+        rate = p.successes / max(1, p.done - p.errors)
+        print(f"colbench: {p.done}/{p.total} episodes, success {rate:.2f}, {p.errors} errors", file=sys.stderr,
+              flush=True)
+
+    return update
 
 
 def _progress(label: str):

@@ -14,20 +14,29 @@ artifacts when a directory is given.
 Seeds: the agent gets the episode seed (AgentContext.seed) and the human human_seed(seed),
 so that two models on one endpoint never sample with the same seed; both are stable across
 resumes, as the episode seed is.
+
+Accounting: each agent and human call runs under its own usage meter (colbench.llm.base),
+so whatever the agent's or the human's code calls, its model's requests are counted: each
+turn keeps the usage of the call that wrote it, and Episode.usage the totals per role (those
+of calls that failed included). With `max_agent_tokens`, an episode whose agent has used
+more prompt and completion tokens than that ends with status "error" after that agent call.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
 from colbench.agents import Agent, AgentContext
 from colbench.humans.base import CodeHuman, DesignHuman, Human, Turn
-from colbench.llm.base import LLMError
+from colbench.llm.base import LLMError, UsageMeter, metering, sum_usage
 from colbench.protocol import (MAX_AGENT_TURNS, AgentMove, DialogueRules, agent_messages, cut_human_reply,
                                read_agent_message)
+from colbench.runs.record import Usage
 from colbench.tasks import Task
 
 
@@ -54,6 +63,30 @@ class Episode:
     answered: bool = False  # the agent said I WANT TO ANSWER: (rather than running out of turns)
     dialogue_seconds: float = 0.0
     artifacts: list[str] = field(default_factory=list)  # frontend: screenshots written
+    # per role ("agent", "human") that made model calls: their totals (record.Usage keys)
+    usage: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class TokenLimitExceeded(LLMError):
+    """The agent used more tokens in an episode than --max-episode-tokens allows: the episode
+    ends as an error (not scored; --resume runs it again, with a larger limit if need be)."""
+
+
+@contextmanager
+def _metered(ep: Episode, role: str) -> Iterator[UsageMeter]:
+    """A fresh usage meter for one call of `role` (agent or human); what the call used is
+    added to the episode's totals for the role, also when the call fails."""
+    with metering() as meter:
+        try:
+            yield meter
+        finally:
+            if meter.calls:
+                ep.usage[role] = sum_usage([ep.usage.get(role), meter.usage])
+
+
+def _tokens(usage: dict[str, Any] | None) -> int:
+    """Prompt and completion tokens of a usage dict together (0 for none)."""
+    return int((usage or {}).get("prompt_tokens", 0)) + int((usage or {}).get("completion_tokens", 0))
 
 
 async def _agent_move(task: Task, agent: Agent, ep: Episode, turn: int,
@@ -71,10 +104,11 @@ async def _agent_move(task: Task, agent: Agent, ep: Episode, turn: int,
 
 async def run_episode(task: Task, agent: Agent, human: Human, *, sample: int = 0, seed: int = 0,
                       renderer: Any = None, reference_page: Any = None, artifacts: Path | None = None,
-                      rules: DialogueRules | None = None) -> Episode:
+                      rules: DialogueRules | None = None, max_agent_tokens: int | None = None) -> Episode:
     """Plays one dialogue under `rules` (default: the colbench protocol). Frontend episodes
     need the `renderer` and the `reference_page` (the human sees both pages); `artifacts` is
-    where their screenshots are saved. The human samples with human_seed(seed)."""
+    where their screenshots are saved. The human samples with human_seed(seed). An agent
+    that has used more than `max_agent_tokens` tokens ends the episode as an error."""
     rules = rules or DialogueRules()
     ep = Episode(task.task_id, sample, seed)
     start = time.perf_counter()
@@ -86,7 +120,15 @@ async def run_episode(task: Task, agent: Agent, human: Human, *, sample: int = 0
             (artifacts / "reference.png").write_bytes(reference_page.png)
             ep.artifacts.append(str(artifacts / "reference.png"))
         for turn in range(1, MAX_AGENT_TURNS + 1):
-            record, move = await _agent_move(task, agent, ep, turn, rules)
+            with _metered(ep, "agent") as meter:
+                record, move = await _agent_move(task, agent, ep, turn, rules)
+            if meter.calls:
+                record["usage"] = cast(Usage, dict(meter.usage))
+            used = _tokens(ep.usage.get("agent"))
+            if max_agent_tokens is not None and used > max_agent_tokens:
+                ep.turns.append(record)
+                raise TokenLimitExceeded(f"the agent used {used} tokens in this episode, more than the limit of "
+                                         f"{max_agent_tokens} (--max-episode-tokens)")
             html = rules.page(move.content) if frontend else None
             current = None  # frontend: the page of this message
             if html is not None:
@@ -105,13 +147,17 @@ async def run_episode(task: Task, agent: Agent, human: Human, *, sample: int = 0
                 if not frontend:
                     ep.answer = rules.answer(move)
                 break
-            if frontend:
-                # The original shows the human the page of the current message only.
-                reply = await cast(DesignHuman, human).respond(task, ep.turns, current if rules.original else page,
-                                                               reference_page, seed=human_seed(seed))
-            else:
-                reply = await cast(CodeHuman, human).respond(task, ep.turns, seed=human_seed(seed))
-            ep.turns.append({"role": "human", "content": cut_human_reply(str(reply), task.split)})
+            with _metered(ep, "human") as meter:
+                if frontend:
+                    # The original shows the human the page of the current message only.
+                    reply = await cast(DesignHuman, human).respond(task, ep.turns, current if rules.original else page,
+                                                                   reference_page, seed=human_seed(seed))
+                else:
+                    reply = await cast(CodeHuman, human).respond(task, ep.turns, seed=human_seed(seed))
+            said: Turn = {"role": "human", "content": cut_human_reply(str(reply), task.split)}
+            if meter.calls:
+                said["usage"] = cast(Usage, dict(meter.usage))
+            ep.turns.append(said)
     except LLMError as exc:
         ep.status, ep.error = "error", str(exc)
     except Exception as exc:  # an adapter's bug ends its episode, not the run

@@ -10,10 +10,11 @@ read back the exact string and ordinary non-ASCII text stays readable UTF-8.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Any, Callable
 
@@ -71,10 +72,22 @@ def json_line(obj: Any) -> bytes:
     return encode_text(dumps_json(obj) + "\n")
 
 
+def _new_temp_file(p: Path) -> tuple[int, Path]:
+    """A new file beside `p`, open for writing, created as any file is (mode 0666 less the
+    umask: tempfile.mkstemp's 0600 would make every output private to its writer)."""
+    for _ in range(100):
+        tmp = p.parent / f".{p.name}.{secrets.token_hex(4)}"
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", str(p.parent))
+
+
 def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent)
+    fd, tmp = _new_temp_file(p)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

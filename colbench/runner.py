@@ -9,12 +9,14 @@ episodes that are missing or ended in an infrastructure error.
 from __future__ import annotations
 
 import asyncio
+import difflib
 import hashlib
+import re
 import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 from colbench.version import __version__
 from colbench.agents import Agent
@@ -25,7 +27,7 @@ from colbench.humans.base import Human
 from colbench.protocol import (DEFAULT_PROTOCOL, PROTOCOLS, SWEET_RL_PHOTO_FILE, SWEET_RL_PHOTO_ID,
                                SWEET_RL_SAMPLING, SWEET_RL_VIEWPORT, DialogueRules, dialogue_rules)
 from colbench.jsonl import write_json_atomic
-from colbench.runs import SUMMARY_FILE, EpisodeRecord, EpisodeWriter, RunDir
+from colbench.runs import SUMMARY_FILE, EpisodeRecord, EpisodeWriter, RunDir, Usage
 from colbench.sandbox.guest import HASH_SEED
 from colbench.scoring import PageScorer, Scorer, open_scorer
 from colbench.stats import summarize, win_rate
@@ -33,8 +35,8 @@ from colbench.paths import data_dir
 from colbench.tasks import Task, TaskSet
 
 # Settings that must match for --resume to continue a run rather than mix two.
-RESUME_KEYS = ("agent", "human", "split", "protocol", "tasks_sha256", "samples", "seed", "compat", "timeout",
-               "reference_timeout", "clip_model")
+RESUME_KEYS = ("agent", "human", "split", "protocol", "tasks_sha256", "task_ids", "samples", "seed", "compat",
+               "timeout", "reference_timeout", "clip_model")
 # What a run.json from before a key existed means by its absence.
 RESUME_DEFAULTS = {"protocol": "colbench", "timeout": TEST_TIMEOUT_S, "reference_timeout": REFERENCE_TIMEOUT_S}
 
@@ -60,12 +62,25 @@ class EvalConfig:
     agent_max_tokens: int | None = None
     human_temperature: float | None = None
     human_max_tokens: int | None = None
+    agent_top_p: float | None = None
+    human_top_p: float | None = None
     timeout: float = TEST_TIMEOUT_S
     reference_timeout: float = REFERENCE_TIMEOUT_S  # backend: per test call of the reference solution
     agent_base_url: str | None = None
     human_base_url: str | None = None
+    base_url: str | None = None  # both roles' base URL where agent_base_url / human_base_url is unset
+    task_ids: list[str] | None = None  # only these tasks (in the task file's order), before `limit`
+    episode_timeout: float | None = None  # wall-clock seconds per dialogue; past it the episode is an error
+    max_retries: int | None = None  # retries per model call (OpenAI-compatible clients); None: the definition's
     clip_model: str | None = None  # frontend
     allow_network: bool = False  # frontend
+    max_episode_tokens: int | None = None  # the agent's prompt + completion tokens allowed per episode
+
+
+def default_run_dir(agent: str, split: str) -> str:
+    """Where a run goes when no directory is given (`colbench eval`, `colbench.evaluate`):
+    runs/AGENT-SPLIT-TIME, the agent spec made safe for a file name."""
+    return f"runs/{re.sub(r'[^A-Za-z0-9._-]+', '_', agent)}-{split}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
 def episode_seed(run_seed: int, task_id: str, sample: int) -> int:
@@ -140,11 +155,11 @@ def render_settings(cfg: EvalConfig) -> dict[str, Any]:
     return {"viewport": SWEET_RL_VIEWPORT, **({"photos": {SWEET_RL_PHOTO_ID: photo}} if photo.is_file() else {})}
 
 
-def set_sampling(client: Any, temperature: float | None, max_tokens: int | None) -> None:
-    """Sets a chat client's temperature and max_tokens where given (an OpenAI-compatible
+def set_sampling(client: Any, temperature: float | None, max_tokens: int | None, top_p: float | None = None) -> None:
+    """Sets a chat client's temperature, max_tokens and top_p where given (an OpenAI-compatible
     client or a local transformers one); other clients are left as they are."""
     sampling = getattr(client, "sampling", None)
-    for key, value in (("temperature", temperature), ("max_tokens", max_tokens)):
+    for key, value in (("temperature", temperature), ("max_tokens", max_tokens), ("top_p", top_p)):
         if value is None:
             continue
         if sampling is not None and hasattr(sampling, key):
@@ -154,8 +169,8 @@ def set_sampling(client: Any, temperature: float | None, max_tokens: int | None)
 
 
 def apply_protocol(cfg: EvalConfig, rules: DialogueRules, agent: Agent, human: Human) -> Human:
-    """The protocol's sampling (then the user's) on the agent's and the human's models, and
-    the protocol's human; returns the human to use."""
+    """The protocol's sampling (then the user's) and the user's retry count on the agent's and
+    the human's models, and the protocol's human; returns the human to use."""
     defaults = SWEET_RL_SAMPLING if cfg.protocol == "sweet_rl" else {"agent": {}, "human": {}}
     for who, role in ((agent, "agent"), (human, "human")):
         client = getattr(who, "client", None)
@@ -165,7 +180,10 @@ def apply_protocol(cfg: EvalConfig, rules: DialogueRules, agent: Agent, human: H
             client.sampling.top_p = None  # the original sent none
         max_tokens = defaults[role].get("max_tokens")
         set_sampling(client, defaults[role].get("temperature"), None if max_tokens is None else int(max_tokens))
-        set_sampling(client, getattr(cfg, f"{role}_temperature"), getattr(cfg, f"{role}_max_tokens"))
+        set_sampling(client, getattr(cfg, f"{role}_temperature"), getattr(cfg, f"{role}_max_tokens"),
+                     getattr(cfg, f"{role}_top_p"))
+        if cfg.max_retries is not None and hasattr(client, "max_retries"):
+            client.max_retries = cfg.max_retries
     if rules.human_prompt is not None:
         from colbench.humans.llm import LLMCodeHuman
         from colbench.humans.sweet_rl import SweetRLCodeHuman, SweetRLDesignHuman
@@ -176,6 +194,50 @@ def apply_protocol(cfg: EvalConfig, rules: DialogueRules, agent: Agent, human: H
         if isinstance(human, VLMDesignHuman):
             return SweetRLDesignHuman(human.client, rules.human_prompt)
     return human
+
+
+def chosen_task_ids(cfg: EvalConfig, taskset: TaskSet) -> list[str] | None:
+    """cfg.task_ids in the task file's order, each once (None: every task); an id the file
+    does not hold is one sentence naming it."""
+    if cfg.task_ids is None:
+        return None
+    given = [cfg.task_ids] if isinstance(cfg.task_ids, str) else list(cfg.task_ids)  # one id, from the API
+    wanted = set(given)
+    if not wanted:
+        raise ColbenchError("--task-ids names no task")
+    known = list(dict.fromkeys(t.task_id for t in taskset.tasks))
+    missing = [i for i in dict.fromkeys(given) if i not in set(known)]
+    if missing:
+        close = difflib.get_close_matches(missing[0], known, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close and len(missing) == 1 else ""
+        names = ", ".join(repr(i) for i in missing)
+        raise ColbenchError(f"task id{'s' if len(missing) > 1 else ''} {names} "
+                            f"{'are' if len(missing) > 1 else 'is'} not in {taskset.path}{hint}")
+    return [i for i in known if i in wanted]
+
+
+def select_tasks(cfg: EvalConfig, taskset: TaskSet) -> list[Task]:
+    """The tasks a run plays: those of cfg.task_ids (all when None), in the file's order,
+    then the first cfg.limit of them."""
+    ids = chosen_task_ids(cfg, taskset)
+    tasks = taskset.tasks if ids is None else [t for t in taskset.tasks if t.task_id in set(ids)]
+    return tasks[: cfg.limit] if cfg.limit else tasks
+
+
+def served_where(agent: Agent, human: Human) -> str | None:
+    """Where each model-backed role is served, for one line before a run (None: neither is):
+    `agent: openai:gpt-4o at https://api.openai.com/v1; human: ...`."""
+    parts = []
+    for who, role in ((agent, "agent"), (human, "human")):
+        client = getattr(who, "client", None)
+        if client is None:
+            continue
+        where = getattr(client, "where", None)
+        if not isinstance(where, str):
+            path = getattr(client, "path", None)
+            where = f"{client.name} (local{f', {path}' if path and path not in client.name else ''})"
+        parts.append(f"{role}: {where}")
+    return "; ".join(parts) or None
 
 
 @dataclass
@@ -203,9 +265,11 @@ async def run_eval(cfg: EvalConfig, taskset: TaskSet, agent: Agent, human: Human
 async def _run_eval_locked(run: RunDir, cfg: EvalConfig, taskset: TaskSet, agent: Agent, human: Human, *,
                            resume: bool, on_progress: Callable[[Progress], None] | None,
                            baseline: str | None, rules: DialogueRules) -> dict[str, Any]:
-    tasks = taskset.tasks[: cfg.limit] if cfg.limit else taskset.tasks
+    tasks = select_tasks(cfg, taskset)
     config = run_config(cfg, taskset, agent, human, rules)
-    if run.exists():
+    config["task_ids"] = chosen_task_ids(cfg, taskset)  # in the file's order, so resume compares like with like
+    starting = not run.exists()
+    if not starting:
         if not resume:
             raise ColbenchError(f"{run.path} already holds a run; pass --resume to continue it or choose another --out")
         previous = run.read_config()
@@ -216,6 +280,18 @@ async def _run_eval_locked(run: RunDir, cfg: EvalConfig, taskset: TaskSet, agent
         run.load_episodes(repair=True)
     else:
         run.start(config)
+    try:
+        return await _run_episodes(run, cfg, tasks, agent, human, on_progress=on_progress, baseline=baseline,
+                                   rules=rules)
+    except BaseException:
+        if starting:  # failed before its first episode finished: leave nothing the identical retry trips on
+            run.unstart()
+        raise
+
+
+async def _run_episodes(run: RunDir, cfg: EvalConfig, tasks: list[Task], agent: Agent, human: Human, *,
+                        on_progress: Callable[[Progress], None] | None, baseline: str | None,
+                        rules: DialogueRules) -> dict[str, Any]:
     finished = {k for k, r in run.latest().items() if r.ok}
     todo = [(t, s) for t in tasks for s in range(cfg.samples) if (t.task_id, s) not in finished]
     progress = Progress(total=len(todo))
@@ -252,28 +328,34 @@ async def _run_eval_locked(run: RunDir, cfg: EvalConfig, taskset: TaskSet, agent
 
 
 async def evaluate(cfg: EvalConfig, *, resume: bool = False, on_progress: Callable[[Progress], None] | None = None,
-                   baseline: str | None = None) -> dict[str, Any]:
+                   baseline: str | None = None, on_start: Callable[[str], None] | None = None) -> dict[str, Any]:
     """`colbench eval` as a library call: resolves the tasks, agent and human of `cfg`,
-    checks endpoints before any work, runs (or resumes) the evaluation, closes the clients."""
+    checks endpoints before any work, runs (or resumes) the evaluation, closes the clients.
+    `on_start` gets one line saying where each model-backed role is served (served_where),
+    once both answer, before any episode."""
     from colbench.agents import resolve_agent
     from colbench.humans.registry import resolve_human
     from colbench.llm.base import ChatClient
     from colbench.tasks import load_tasks
 
     taskset = load_tasks(cfg.tasks, cfg.split)
+    select_tasks(cfg, taskset)  # an unknown --task-ids id: one sentence, before any model loads
     rules = protocol_rules(cfg)  # missing or altered official files: one sentence, before any model loads
     run = RunDir(cfg.out)
     if run.exists() and not resume:  # before any model is loaded
         raise ColbenchError(f"{run.path} already holds a run; pass --resume to continue it or choose another --out")
     with run.lock():  # taken before models load, so a second eval on the directory ends at once
-        agent = resolve_agent(cfg.agent, base_url=cfg.agent_base_url)
-        human = resolve_human(cfg.human, cfg.split, base_url=cfg.human_base_url)
+        agent = resolve_agent(cfg.agent, base_url=cfg.agent_base_url or cfg.base_url)
+        human = resolve_human(cfg.human, cfg.split, base_url=cfg.human_base_url or cfg.base_url)
         try:
             human = apply_protocol(cfg, rules, agent, human)
             for who in (agent, human):  # an unreachable endpoint is one sentence, before any work
                 client: ChatClient | None = getattr(who, "client", None)  # model-backed players hold one
                 if client is not None:
                     await client.check_reachable()
+            where = served_where(agent, human)
+            if on_start is not None and where is not None:
+                on_start(where)
             return await run_eval(cfg, taskset, agent, human, resume=resume, on_progress=on_progress,
                                   baseline=baseline, rules=rules)
         finally:
@@ -297,7 +379,15 @@ async def _play(task: Task, sample: int, cfg: EvalConfig, agent: Agent, human: A
         page_scorer: PageScorer = scorer  # type: ignore[assignment]
         extra = {"renderer": page_scorer.renderer, "reference_page": await asyncio.shield(page_scorer.reference(task)),
                  "artifacts": run_path / "artifacts" / f"{_safe(task.task_id)}-{sample}"}
-    ep: Episode = await run_episode(task, agent, human, sample=sample, seed=seed, rules=rules, **extra)
+    began = time.perf_counter()
+    try:
+        async with asyncio.timeout(cfg.episode_timeout):  # the dialogue only: scoring is not timed here
+            ep: Episode = await run_episode(task, agent, human, sample=sample, seed=seed, rules=rules,
+                                            max_agent_tokens=cfg.max_episode_tokens, **extra)
+    except TimeoutError:  # run_episode turns every error of its own into ep.error: this is the limit
+        ep = Episode(task.task_id, sample, seed, status="error", dialogue_seconds=time.perf_counter() - began,
+                     error=f"the dialogue ran past the episode time limit ({cfg.episode_timeout:g} s, "
+                           "--episode-timeout) and was stopped")
     timings = {"dialogue_s": round(ep.dialogue_seconds, 3)}
     scored: dict[str, Any] = {}  # a score only for a finished dialogue
     if ep.status == "ok":
@@ -306,7 +396,8 @@ async def _play(task: Task, sample: int, cfg: EvalConfig, agent: Agent, human: A
         timings["scoring_s"] = round(time.perf_counter() - start, 3)
     return EpisodeRecord(task_id=task.task_id, sample=sample, seed=seed, status=ep.status, error=ep.error,
                          turns=ep.turns, answer=ep.answer, answered=ep.answered,
-                         artifacts=ep.artifacts if frontend else None, timings=timings, **scored)
+                         artifacts=ep.artifacts if frontend else None, timings=timings,
+                         usage=cast(dict[str, Usage], ep.usage) or None, **scored)
 
 
 def _safe(name: str) -> str:

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from colbench.llm.base import sum_usage
+
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 0  # one seed everywhere, so the summary, report and leaderboard agree
 
@@ -157,7 +159,22 @@ def summarize(frame: pd.DataFrame, *, expected_episodes: int | None = None, samp
         out["mean_agent_turns"] = float(ok["turns"].map(
             lambda ts: sum(isinstance(t, dict) and t.get("role") == "agent" for t in ts) if isinstance(ts, list) else 0
         ).mean())
+    usage = usage_totals(frame)
+    if usage:
+        out["usage"] = usage
     return out
+
+
+def usage_totals(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Per role ("agent", "human"): the sum of each usage key (calls, tokens, seconds, cost)
+    over the frame's episodes, errors included (their calls were made too); a role no
+    episode recorded usage for is left out."""
+    if not len(frame) or "usage" not in frame:
+        return {}
+    records = [u for u in frame["usage"] if isinstance(u, dict)]
+    roles = sorted({role for u in records for role in u}, key=lambda r: (r != "agent", r != "human", r))
+    totals = {role: sum_usage(u.get(role) for u in records) for role in roles}
+    return {role: t for role, t in totals.items() if t}
 
 
 def win_rate(frame: pd.DataFrame, baseline: pd.DataFrame) -> dict[str, Any]:

@@ -9,6 +9,7 @@
     server.max_concurrent  # most requests handled at one moment
     server.busy_seconds    # seconds of capacity slots held, summed over requests
     server.reset_stats()   # zero busy_seconds and max_concurrent (e.g. between phases)
+    server.usage           # {_index: the `usage` object of the completion sent for that request}
 
 Endpoints: POST /v1/chat/completions (n=1, stream=false only), GET /v1/models, GET /health.
 The script is called once per chat request, in arrival order, with the parsed JSON body
@@ -459,6 +460,7 @@ class FakeOpenAI:
         self._conns_lock = threading.Lock()
         self._conns: set[socket.socket] = set()
         self._requests: list[dict] = []
+        self._usage: dict[int, dict] = {}
         self._host, self._port = host, port
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -545,6 +547,14 @@ class FakeOpenAI:
             return list(self._requests)
 
     @property
+    def usage(self) -> dict[int, dict]:
+        """The `usage` of each completion sent, by the "_index" of its request. It is
+        deterministic: prompt_tokens is, per message, max(1, characters // 4) (0 for empty
+        content) plus 4; completion_tokens is the same count for the reply text."""
+        with self._admit_lock:
+            return dict(self._usage)
+
+    @property
     def max_concurrent(self) -> int:
         """The most requests being handled (inside the capacity limit) at one moment."""
         return self._gate.max_active
@@ -601,6 +611,9 @@ class FakeOpenAI:
         prompt = sum(_rough_tokens(m.get("content")) + 4 for m in request.get("messages", [])
                      if isinstance(m, dict))
         completion = _rough_tokens(content)
+        usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+        with self._admit_lock:
+            self._usage[request["_index"]] = dict(usage)
         return {
             "id": f"chatcmpl-fake-{request['_index']}",
             "object": "chat.completion",
@@ -609,8 +622,7 @@ class FakeOpenAI:
             "system_fingerprint": None,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
                          "logprobs": None, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
-                      "total_tokens": prompt + completion},
+            "usage": usage,
         }
 
 

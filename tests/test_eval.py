@@ -82,7 +82,10 @@ def test_protocol_edge_cases_over_http(tmp_path):
     assert set(eps) == {"twice", "first", "never", "prose"} and all(e["status"] == "ok" for e in eps.values())
 
     twice = eps["twice"]["turns"]
+    usage = {k: twice[0].pop(k) for k in ("usage",) if k in twice[0]}  # what the message cost (accounting)
     assert twice[0] == {"role": "agent", "content": " Which input? ", "raw": replies["twice"][0]}
+    assert usage and usage["usage"]["calls"] == 1
+    twice[1].pop("usage", None)
     assert twice[1] == {"role": "human", "content": HUMAN_REPLY[:400]}  # 600 characters cut to 400
     assert eps["twice"]["success"]
 
@@ -136,7 +139,8 @@ def test_transient_failures_are_retried_and_persistent_ones_recorded_as_errors(t
         proc = run("eval", "--protocol", "colbench", "--agent", agent, "--human", "offline", "--split", "backend", "--tasks", tasks,
                    "--out", out, "--sandbox", "process")
         elapsed = time.monotonic() - start
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 1, proc.stderr  # an episode stays in error: eval says so and fails
+    assert "1 of 3 episodes ended in an error" in proc.stderr
     eps = {e["task_id"]: e for e in episodes(out)}
     assert eps["flaky"]["status"] == "ok" and eps["flaky"]["success"]
     assert eps["slow"]["status"] == "ok" and eps["slow"]["success"]
@@ -196,7 +200,7 @@ def test_resume_reruns_episodes_that_ended_in_an_infrastructure_error(tmp_path):
         out = tmp_path / "run"
         common = ["eval", "--protocol", "colbench", "--agent", agent, "--human", "offline", "--split", "backend", "--tasks", tasks,
                   "--out", out, "--sandbox", "process"]
-        assert run(*common).returncode == 0
+        assert run(*common).returncode == 1  # "b" stays in error
         assert {e["task_id"]: e["status"] for e in episodes(out)} == {"a": "ok", "b": "error"}
         down["b"] = False
         assert run(*common, "--resume").returncode == 0

@@ -33,7 +33,7 @@ LAYERS = {
     5: ["colbench.episode", "colbench.runner"],
     6: ["colbench.report", "colbench.leaderboard", "colbench.leaderboard.*", "colbench.regress", "colbench.interop",
         "colbench.download", "colbench.train", "colbench.train.*"],
-    7: ["colbench", "colbench.cli"],
+    7: ["colbench", "colbench.api", "colbench.cli"],
 }
 
 

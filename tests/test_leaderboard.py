@@ -473,3 +473,243 @@ def test_several_samples_give_best_of_k_and_pass_at_k_with_the_summarys_interval
     edited = dict(sub, per_task={**sub["per_task"], ids[1]: {**sub["per_task"][ids[1]], "best_score": 0.5}})
     with pytest.raises(SubmissionError, match="best score"):
         validate_submission(edited)
+
+
+# --- The schema, checked with jsonschema ---------------------------------------------------------
+
+def _hand_written_validate(value, schema, where=""):
+    """The subset validator the leaderboard used before jsonschema, kept here as the reference
+    the new validation must agree with (it knows no $ref, so it is given documents without usage)."""
+    import math
+    import re
+
+    types = {"object": lambda v: isinstance(v, dict), "array": lambda v: isinstance(v, list),
+             "string": lambda v: isinstance(v, str), "boolean": lambda v: isinstance(v, bool),
+             "null": lambda v: v is None, "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+             "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)}
+    at = where or "the document"
+    if "const" in schema and value != schema["const"]:
+        raise SubmissionError(f"{at} must be {schema['const']!r}")
+    if "enum" in schema and value not in schema["enum"]:
+        raise SubmissionError(f"{at} must be one of {', '.join(map(str, schema['enum']))}")
+    if "type" in schema:
+        allowed = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        if not any(types[t](value) for t in allowed):
+            raise SubmissionError(f"{at} must be {' or '.join(allowed)}")
+    if isinstance(value, str):
+        if len(value) < schema.get("minLength", 0):
+            raise SubmissionError(f"{at} must not be empty")
+        if "pattern" in schema and not re.search(schema["pattern"], value):
+            raise SubmissionError(f"{at} ({value[:40]!r}) does not match {schema['pattern']}")
+    if types["number"](value):
+        if "minimum" in schema and value < schema["minimum"]:
+            raise SubmissionError(f"{at} must be at least {schema['minimum']}")
+        if "maximum" in schema and value > schema["maximum"]:
+            raise SubmissionError(f"{at} must be at most {schema['maximum']}")
+    if isinstance(value, list):
+        if len(value) < schema.get("minItems", 0) or len(value) > schema.get("maxItems", len(value)):
+            raise SubmissionError(f"{at} has {len(value)} items")
+        for i, item in enumerate(value):
+            _hand_written_validate(item, schema.get("items", {}), f"{at}[{i}]")
+    if isinstance(value, dict):
+        if len(value) < schema.get("minProperties", 0):
+            raise SubmissionError(f"{at} must not be empty")
+        for key in schema.get("required", []):
+            if key not in value:
+                raise SubmissionError(f"{at} lacks the field {key!r}" if where else f"the field {key!r} is missing")
+        props, extra = schema.get("properties", {}), schema.get("additionalProperties", True)
+        for key, item in value.items():
+            sub = f"{where}.{key}" if where else key
+            if key in props:
+                _hand_written_validate(item, props[key], sub)
+            elif extra is False:
+                raise SubmissionError(f"{at} has an unknown field {key!r}")
+            elif isinstance(extra, dict):
+                _hand_written_validate(item, extra, sub)
+
+
+def _fields(doc, prefix=()):
+    yield prefix
+    if isinstance(doc, dict):
+        for k, v in doc.items():
+            yield from _fields(v, prefix + (k,))
+    elif isinstance(doc, list):
+        for i, v in enumerate(doc):
+            yield from _fields(v, prefix + (i,))
+
+
+def _mutations(sub, *, standard_only=False):
+    """The submission with one field replaced by a value of another kind, removed, emptied, or
+    given an unknown member: every field in turn. `standard_only`: without the values colbench
+    reads more strictly than the standard (NaN, Infinity, 2.0 for an integer)."""
+    import copy
+    import math
+
+    values = ["0.5", float("nan"), float("inf"), None, True, [], {}, -5, 2.0, 1.5, "", "x" * 50, 3, [1], {"a": 1}]
+    for path in _fields(sub):
+        def at(doc):
+            for k in path[:-1]:
+                doc = doc[k]
+            return doc
+        for v in values:
+            if standard_only and isinstance(v, float) and (not math.isfinite(v) or v.is_integer()):
+                continue
+            doc = copy.deepcopy(sub)
+            if path:
+                at(doc)[path[-1]] = copy.deepcopy(v)
+                yield doc
+        if path and isinstance(path[-1], str):
+            doc = copy.deepcopy(sub)
+            del at(doc)[path[-1]]
+            yield doc
+        node = sub
+        for k in path:
+            node = node[k]
+        if isinstance(node, dict):
+            for change in ({"zz_unknown": 1}, None):
+                doc = copy.deepcopy(sub)
+                target = at(doc)[path[-1]] if path else doc
+                target.clear() if change is None else target.update(change)
+                yield doc
+
+
+def _outcome(check, doc):
+    try:
+        check(doc, SUBMISSION_SCHEMA)
+    except SubmissionError as exc:
+        return str(exc)
+    return None
+
+
+def test_jsonschema_rejects_what_the_hand_written_validator_rejected_in_the_same_words(tmp_path, official, board,
+                                                                                        capsys):
+    from colbench.leaderboard import validate_schema
+
+    sub = json.loads(submitted(tmp_path, official, board, capsys, "my-agent", lambda i: 0.5).read_text())
+    sub["per_task"] = dict(list(sub["per_task"].items())[:3])  # the schema does not count tasks; fewer is faster
+    assert "usage" not in sub and _outcome(validate_schema, sub) is None
+    checked = rejected = 0
+    for doc in _mutations(sub):
+        old, new = _outcome(_hand_written_validate, doc), _outcome(validate_schema, doc)
+        assert new == old, (doc, old, new)
+        checked, rejected = checked + 1, rejected + (old is not None)
+    assert checked > 500 and rejected > 400
+
+
+def test_third_party_validators_read_the_published_schema_as_colbench_does(tmp_path, official, board, capsys):
+    """A plain Draft 2020-12 validator with the published file agrees with colbench on every
+    mutation, except the two stricter readings: finite numbers, integers without a fraction."""
+    from jsonschema import Draft202012Validator
+
+    from colbench.leaderboard import validate_schema
+
+    sub = json.loads(submitted(tmp_path, official, board, capsys, "my-agent", lambda i: 0.5).read_text())
+    sub["per_task"] = dict(list(sub["per_task"].items())[:3])
+    sub["usage"] = {"agent": {"calls": 3, "prompt_tokens": 10, "completion_tokens": 5, "seconds": 1.5, "cost": 0.1},
+                    "human": {"calls": 1}}
+    assert cli(capsys, "leaderboard", "build", "--dir", board)[0] == 0
+    published = json.loads((board / "submission.schema.json").read_text())
+    Draft202012Validator.check_schema(published)
+    theirs = Draft202012Validator(published)
+    # (The submission's own floats sit in number fields, where 0.0 is a number for both readings.)
+    checked = rejected = 0
+    for doc in _mutations(sub, standard_only=True):
+        ours = _outcome(validate_schema, doc)
+        assert theirs.is_valid(doc) == (ours is None), (doc, ours)
+        checked, rejected = checked + 1, rejected + (ours is not None)
+    assert checked > 500 and rejected > 400
+    assert _outcome(validate_schema, {**sub, "run": {**sub["run"], "samples": 1.0}}) == "run.samples must be integer"
+    assert _outcome(validate_schema, {**sub, "per_task": {"0": {"score": float("nan"), "samples": 1}}}) == \
+        "per_task.0.score must be number"
+
+
+def test_the_schema_is_checked_by_a_full_draft_2020_12_validator():
+    from colbench.leaderboard import validate_schema
+
+    # Keywords the hand-written subset never knew are enforced: the schema can grow without new code.
+    for value, schema, message in (
+            ([1, 1], {"type": "array", "uniqueItems": True}, "the document does not follow the schema"),
+            ({"n": 0}, {"type": "object", "properties": {"n": {"exclusiveMinimum": 0}}}, "n does not follow"),
+            ({"a": -1}, {"$defs": {"count": {"type": "integer", "minimum": 0}},
+                         "properties": {"a": {"$ref": "#/$defs/count"}}}, "a must be at least 0")):
+        with pytest.raises(SubmissionError, match=message):
+            validate_schema(value, schema)
+    # The submission's optional usage is such a part ($ref to $defs/usage).
+    assert SUBMISSION_SCHEMA["properties"]["usage"]["properties"]["agent"] == {"$ref": "#/$defs/usage"}
+
+
+# --- Model usage on the board ------------------------------------------------------------------
+
+def test_a_runs_usage_is_submitted_and_shown_on_the_board(tmp_path, official, board, capsys):
+    ids = [t.task_id for t in load_tasks(official, "backend").tasks]
+    with_usage = make_run(tmp_path / "run-u", split="backend", tasks_file=official, agent="counted",
+                          scores={t: [0.5] for t in ids})
+    summary = json.loads((with_usage / "summary.json").read_text())
+    summary["usage"] = {"agent": {"calls": 120, "prompt_tokens": 1_200_000, "completion_tokens": 34_000,
+                                  "seconds": 900.5, "cost": 12.5, "cache_hits": 7},  # an unknown key is left out
+                        "human": {"calls": 110, "prompt_tokens": 800_000, "completion_tokens": -3}}  # a bad value too
+    (with_usage / "summary.json").write_text(json.dumps(summary))
+    assert cli(capsys, "submit", with_usage, "--dir", board)[0] == 0
+    submitted(tmp_path, official, board, capsys, "uncounted", lambda i: 0.4)
+    sub = json.loads((board / "submissions" / "counted-backend.json").read_text())
+    assert sub["usage"] == {"agent": {"calls": 120, "prompt_tokens": 1_200_000, "completion_tokens": 34_000,
+                                      "seconds": 900.5, "cost": 12.5},
+                            "human": {"calls": 110, "prompt_tokens": 800_000}}
+    assert "usage" not in json.loads((board / "submissions" / "uncounted-backend.json").read_text())
+    code, _, err = cli(capsys, "leaderboard", "build", "--dir", board)
+    assert code == 0, err
+    readme = (board / "README.md").read_text()
+    assert "| Tokens, cost |" in readme
+    rows = board_rows(readme, "Backend programming")
+    assert "| 1.23M tokens, cost 12.50 |" in next(r for r in rows if "| counted |" in r)
+    assert "| 12 x 1 | – |" in next(r for r in rows if "| uncounted |" in r)
+    html = (board / "site" / "index.html").read_text()
+    assert 'data-value="1234000.0">1.23M tokens, cost 12.50</td>' in html
+
+    sub["usage"]["agent"]["calls"] = -1  # an edited submission is refused like any bad field
+    (board / "submissions" / "counted-backend.json").write_text(json.dumps(sub))
+    code, _, err = cli(capsys, "leaderboard", "build", "--dir", board)
+    assert_one_sentence(code, err, "usage.agent.calls must be at least 0")
+
+
+# --- The page at 1280 px -----------------------------------------------------------------------
+
+def test_every_column_is_visible_at_1280_px(tmp_path, official, capsys):
+    """Long agent and model names, CIs, usage and the paper's rows (with their numbers): every
+    header, Source included, lies inside a 1280 x 800 window, and nothing scrolls sideways."""
+    from playwright.sync_api import sync_playwright
+
+    from colbench.render import CHROMIUM_ARGS, chromium_path
+
+    root = tmp_path / "leaderboard"
+    root.mkdir()
+    shutil.copy(REPO / "leaderboard" / "reported.json", root)
+    for split, tasks in (("backend", official), ("frontend", official.parent / "frontend_test.jsonl")):
+        ids = [t.task_id for t in load_tasks(tasks, split).tasks]
+        for j, agent in enumerate(["Llama-3.1-8B-Instruct + SWEET-RL (ours, v2)", "gpt-4o", "Qwen2.5-72B-Instruct"]):
+            run = make_run(tmp_path / f"run-{split}-{j}", split=split, tasks_file=tasks, agent=agent,
+                           scores={t: [((i * (j + 3)) % 11) / 10, 1.0] for i, t in enumerate(ids)},
+                           agent_model={"name": agent, "model": "meta-llama/Meta-Llama-3.1-70B-Instruct-Turbo"})
+            summary = json.loads((run / "summary.json").read_text())
+            summary["usage"] = {"agent": {"prompt_tokens": 123_456_789, "completion_tokens": 2_345_678, "cost": 1234.5}}
+            (run / "summary.json").write_text(json.dumps(summary))
+            assert cli(capsys, "submit", run, "--dir", root, "--name", f"{split}-{j}")[0] == 0
+    assert cli(capsys, "leaderboard", "build", "--dir", root)[0] == 0
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.goto((root / "site" / "index.html").as_uri())
+            for split, tab in (("backend", "Backend programming"), ("frontend", "Frontend design")):
+                page.get_by_role("tab", name=tab).click()
+                headers = page.locator(f"#table-{split} thead th")
+                assert headers.last.inner_text().startswith("Source")
+                for th in headers.all():
+                    box = th.bounding_box()
+                    assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= 1280, \
+                        f"{split}: column {th.inner_text()!r} is outside the window ({box})"
+                scroller = page.locator(f"#panel-{split} .scroll")
+                assert scroller.evaluate("e => e.scrollWidth <= e.clientWidth"), f"{split}: the table scrolls"
+        finally:
+            browser.close()

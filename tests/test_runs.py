@@ -162,7 +162,7 @@ def test_two_resumes_at_once_do_not_both_redo_the_errored_episodes(tmp_path):
         out = tmp_path / "run"
         common = [*COLBENCH, "eval", "--protocol", "colbench", "--agent", str(agent), "--human", "offline", "--split", "backend", "--tasks",
                   str(tasks), "--out", str(out), "--sandbox", "process", "--concurrency", "1"]
-        assert subprocess.run(common, capture_output=True, timeout=300).returncode == 0
+        assert subprocess.run(common, capture_output=True, timeout=300).returncode == 1  # every episode in error
         assert {e["status"] for e in map(json.loads, (out / "episodes.jsonl").read_text().splitlines())} == {"error"}
         down["on"] = False
         n = len(server.requests)

@@ -26,6 +26,9 @@ SUBMISSIONS = "submissions"
 REPORTED_FILE = "reported.json"
 WIN_RATE_BASELINE = ["gpt-4o", "openai:gpt-4o"]  # frontend win rates are against GPT-4o, as in the paper
 REPORTED_LABEL = "reported, not reproduced here"
+USAGE_LABEL = "Tokens, cost"  # the agent's, over the run (the submission's optional usage)
+USAGE_NOTE = ("Tokens, cost: the agent model's prompt + completion tokens and cost over the whole run, when the run "
+              "recorded them (cost in the currency of the model definition's pricing).")
 
 
 def check_board_dir(root: Path) -> None:
@@ -104,6 +107,7 @@ def leaderboard_tables(subs: list[dict[str, Any]], reported: dict[str, Any]) -> 
                 "samples": s["run"]["samples"],
                 "harness": s["harness"]["version"]
                 + (f" (compat {s['harness']['compat']})" if s["harness"]["compat"] else ""),
+                **agent_usage(s),
             }
             for metric, m in s["metrics"].items():
                 row[metric], (row[f"{metric}_lo"], row[f"{metric}_hi"]) = m["mean"], m["ci95"]
@@ -119,7 +123,7 @@ def leaderboard_tables(subs: list[dict[str, Any]], reported: dict[str, Any]) -> 
                 continue  # a reproduced entry replaces the paper's row
             human = (reported.get("human") or {}).get(split) or ""
             row = {"name": "", "agent": rep["agent"], "model": rep.get("model") or "", "human": human,
-                   "source": "reported", "tasks": None, "samples": None, "harness": ""}
+                   "source": "reported", "tasks": None, "samples": None, "harness": "", "tokens": None, "cost": None}
             for key, field_name in REPORTED_FIELDS[split].items():
                 v = rep.get(field_name)
                 row[key] = None if v is None else v / 100.0
@@ -127,7 +131,7 @@ def leaderboard_tables(subs: list[dict[str, Any]], reported: dict[str, Any]) -> 
             rows.append(row)
         keys = [c.key for c in COLUMNS[split]]
         frame = pd.DataFrame(rows, columns=["name", "agent", "model", "human", "source", "tasks", "samples", "harness",
-                                            *[f"{k}{x}" for k in keys for x in ("", "_lo", "_hi")]])
+                                            "tokens", "cost", *[f"{k}{x}" for k in keys for x in ("", "_lo", "_hi")]])
         if len(frame):
             frame = frame.sort_values(keys, ascending=False, na_position="last", kind="stable").reset_index(drop=True)
         tables[split] = frame
@@ -157,6 +161,40 @@ def run_size(row: pd.Series) -> str:
     if row["tasks"] is None or pd.isna(row["tasks"]):
         return DASH
     return f"{int(row['tasks'])} x {int(row['samples'])}"
+
+
+def agent_usage(sub: dict[str, Any]) -> dict[str, Any]:
+    """The agent's tokens (prompt + completion) and cost over the run, from the submission's
+    optional usage; None where it does not say."""
+    agent = (sub.get("usage") or {}).get("agent") or {}
+    counts = [agent[k] for k in ("prompt_tokens", "completion_tokens") if k in agent]
+    return {"tokens": sum(counts) if counts else None, "cost": agent.get("cost")}
+
+
+def _missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def tokens_text(v: Any) -> str:
+    """A token count, short: 950, 12.3k, 4.56M; DASH when missing."""
+    if _missing(v):
+        return DASH
+    n = float(v)
+    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if n >= scale:
+            return f"{n / scale:.3g}{suffix}"
+    return f"{int(n)}"
+
+
+def usage_text(row: pd.Series) -> str:
+    """`12.3k tokens, cost 0.42` for the agent's usage; DASH when the entry has none."""
+    if _missing(row["tokens"]) and _missing(row["cost"]):
+        return DASH
+    parts = [] if _missing(row["tokens"]) else [f"{tokens_text(row['tokens'])} tokens"]
+    if not _missing(row["cost"]):
+        cost = float(row["cost"])
+        parts.append(f"cost {cost:.2f}" if cost >= 1 else f"cost {cost:.3g}")
+    return ", ".join(parts)
 
 
 def ranks(frame: pd.DataFrame) -> list[str]:

@@ -18,8 +18,8 @@ from typing import Any
 
 import pandas as pd
 
-from colbench.leaderboard.board import (COLUMNS, DASH, REPORTED_LABEL, SPLIT_TITLES, SUBMISSIONS, Column, pct,
-                                        pct_with_ci, ranks, run_size)
+from colbench.leaderboard.board import (COLUMNS, DASH, REPORTED_LABEL, SPLIT_TITLES, SUBMISSIONS, USAGE_LABEL,
+                                        USAGE_NOTE, Column, pct, pct_with_ci, ranks, run_size, usage_text)
 from colbench.tasks import OFFICIAL_LIMITS
 
 TEMPLATE = "site.html"
@@ -43,7 +43,8 @@ def _template() -> Any:
     env = Environment(loader=PackageLoader("colbench.leaderboard", "templates"), autoescape=True,
                       undefined=StrictUndefined, finalize=_escape, keep_trailing_newline=True)
     env.filters["px"] = lambda v: f"{v:.1f}"  # a chart coordinate
-    env.globals.update(reported_label=REPORTED_LABEL, dash=DASH, submissions=SUBMISSIONS)
+    env.globals.update(reported_label=REPORTED_LABEL, dash=DASH, submissions=SUBMISSIONS, usage_label=USAGE_LABEL,
+                       usage_note=USAGE_NOTE)
     return env.get_template(TEMPLATE)
 
 
@@ -95,7 +96,8 @@ def _table(split: str, frame: pd.DataFrame) -> dict[str, Any]:
                      "name": row["name"], "agent": row["agent"], "model": _text(row["model"]) or DASH,
                      "human": _text(row["human"]) or DASH, "metrics": metrics,
                      "size_sort": "" if reported else str(int(row["tasks"]) * int(row["samples"])),
-                     "size": run_size(row), "harness": _text(row["harness"]) or DASH})
+                     "size": run_size(row), "harness": _text(row["harness"]) or DASH,
+                     "usage": usage_text(row), "usage_sort": _data_value(row["tokens"])})
     return {"split": split, "columns": cols, "rows": rows}
 
 

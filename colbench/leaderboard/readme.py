@@ -6,7 +6,8 @@ from typing import Any
 
 import pandas as pd
 
-from colbench.leaderboard.board import COLUMNS, DASH, REPORTED_LABEL, SPLIT_TITLES, pct_with_ci, ranks, run_size
+from colbench.leaderboard.board import (COLUMNS, DASH, REPORTED_LABEL, SPLIT_TITLES, USAGE_LABEL, USAGE_NOTE,
+                                        pct_with_ci, ranks, run_size, usage_text)
 from colbench.tasks import OFFICIAL_LIMITS
 
 
@@ -21,7 +22,7 @@ def render_markdown(tables: dict[str, pd.DataFrame], reported: dict[str, Any], h
              "[`docs/submitting.md`](../docs/submitting.md).", "",
              "Numbers are percentages with 95% bootstrap confidence intervals over tasks. Rows marked "
              f"*{REPORTED_LABEL}* are the numbers published in the SWEET-RL paper; a reproduced entry for the same "
-             f"agent replaces them. {DASH} = not available.", ""]
+             f"agent replaces them. {USAGE_NOTE} {DASH} = not available.", ""]
     for split, frame in tables.items():
         cols = COLUMNS[split]
         lines += [f"## {SPLIT_TITLES[split]}", ""]
@@ -35,13 +36,14 @@ def render_markdown(tables: dict[str, pd.DataFrame], reported: dict[str, Any], h
             lines += ["No entries yet.", ""]
             continue
         header = ["#", "Agent", "Model", "Human simulator", *[c.label + " [95% CI]" for c in cols],
-                  "Tasks x samples", "Harness", "Source"]
+                  "Tasks x samples", USAGE_LABEL, "Harness", "Source"]
         lines += ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
         for rank, (_, row) in zip(ranks(frame), frame.iterrows()):
             source = f"[submission](submissions/{row['name']}.json)" if row["source"] == "reproduced" \
                 else f"*{REPORTED_LABEL}*"
             cells = [rank, _md(row["agent"]), _md(row["model"]), _md(row["human"]),
-                     *[pct_with_ci(row, c.key) for c in cols], run_size(row), _md(row["harness"]), source]
+                     *[pct_with_ci(row, c.key) for c in cols], run_size(row), usage_text(row), _md(row["harness"]),
+                     source]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     reported_from = reported.get("source")

@@ -20,7 +20,7 @@ import numpy as np
 
 from colbench.jsonl import check_writable, write_json_atomic
 from colbench.leaderboard.board import SUBMISSIONS, check_board_dir
-from colbench.leaderboard.schema import NAME_PATTERN, SCHEMA_VERSION, SubmissionError, is_number
+from colbench.leaderboard.schema import NAME_PATTERN, SCHEMA_VERSION, USAGE_KEYS, SubmissionError, is_number
 from colbench.leaderboard.submission import TOLERANCE, check_comparable, submission_metrics, validate_submission
 from colbench.protocol import run_protocol
 from colbench.runs import SUMMARY_FILE, EpisodeRecord, RunDir
@@ -149,6 +149,9 @@ def make_submission(run_dir: str | Path, *, name: str | None = None) -> dict[str
         "per_task": per_task,
         "metrics": submission_metrics(per_task, split, samples),
     }
+    usage = _summary_usage(run)
+    if usage:
+        submission["usage"] = usage
     validate_submission(submission, where=f"the submission from {where}")
     return submission
 
@@ -193,6 +196,32 @@ def _check_summary(run: RunDir, split: str) -> None:
         if not is_number(a) or b is None or not math.isclose(a, b, abs_tol=TOLERANCE):
             raise SubmissionError(f"{run.path}/summary.json lists mean {metric} {a} but its episodes give {b}; "
                                   "the run's files were edited or mixed")
+
+
+def _summary_usage(run: RunDir) -> dict[str, dict[str, int | float]]:
+    """The models' usage from summary.json (per role: calls, tokens, seconds, cost), the keys
+    the schema knows with values it accepts; empty when the run recorded none."""
+    try:
+        listed = json.loads((run.path / SUMMARY_FILE).read_text(encoding="utf-8")).get("usage")
+    except (OSError, ValueError, AttributeError):
+        return {}  # _check_summary has said what is wrong with the file
+    usage: dict[str, dict[str, int | float]] = {}
+    for role in ("agent", "human"):
+        entry = listed.get(role) if isinstance(listed, dict) else None
+        if not isinstance(entry, dict):
+            continue
+        kept = {}
+        for key in USAGE_KEYS:
+            v = entry.get(key)
+            whole = key in ("calls", "prompt_tokens", "completion_tokens")
+            if is_number(v) and v >= 0 and (not whole or isinstance(v, int)):
+                kept[key] = v
+            elif v is not None:
+                log.warning("%s: usage.%s.%s (%r) is left out of the submission", run.path / SUMMARY_FILE, role,
+                            key, v)
+        if kept:
+            usage[role] = kept
+    return usage
 
 
 def submit(run_dir: str | Path, *, name: str | None = None, root: str | Path = "leaderboard",

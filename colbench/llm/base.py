@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, Protocol
 
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
@@ -65,3 +68,99 @@ def valid_unicode_deep(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [valid_unicode_deep(v) for v in value]
     return value
+
+
+# --- Accounting: what model calls cost ------------------------------------------------------
+#
+# A caller that wants to know what a piece of work cost in model calls runs it inside
+# `with metering() as meter:`; every client call made meanwhile in the same asyncio task
+# (whatever code between makes it: an adapter agent, a human, retries) reports to it with
+# record_usage. The meter lives in a ContextVar, so concurrent episodes (each its own task)
+# never see each other's calls, and a call made with no meter current is not counted.
+
+USAGE_KEYS = ("calls", "prompt_tokens", "completion_tokens", "seconds", "cost")
+
+
+def sum_usage(usages: Iterable[Mapping[str, Any] | None]) -> dict[str, Any]:
+    """The key-by-key sum of usage dicts (calls, prompt_tokens, completion_tokens, seconds,
+    cost; anything else, and anything that is not a usage dict, is ignored). A key is in the
+    sum when at least one of them has it; seconds are rounded to the millisecond."""
+    out: dict[str, Any] = {}
+    for usage in usages:
+        if not isinstance(usage, Mapping):
+            continue  # no usage recorded (None, or NaN in a DataFrame column)
+        for key in USAGE_KEYS:
+            value = usage.get(key)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                out[key] = out.get(key, 0) + value
+    if "seconds" in out:
+        out["seconds"] = round(out["seconds"], 3)
+    if "cost" in out:
+        out["cost"] = round(out["cost"], 12)  # no float noise from the sum
+    return out
+
+
+class UsageMeter:
+    """The usage of the model calls made while it is current (see `metering`)."""
+
+    def __init__(self) -> None:
+        self.usage: dict[str, Any] = {}  # the keys of record.Usage that some call reported
+
+    def add(self, usage: Mapping[str, Any]) -> None:
+        self.usage = sum_usage([self.usage, usage])
+
+    @property
+    def calls(self) -> int:
+        return int(self.usage.get("calls", 0))
+
+    @property
+    def tokens(self) -> int:
+        """Prompt and completion tokens together."""
+        return int(self.usage.get("prompt_tokens", 0)) + int(self.usage.get("completion_tokens", 0))
+
+
+_METER: ContextVar[UsageMeter | None] = ContextVar("colbench_usage_meter", default=None)
+
+
+@contextmanager
+def metering() -> Iterator[UsageMeter]:
+    """A fresh meter, current for the body of the `with` (in this task and the tasks it starts)."""
+    meter = UsageMeter()
+    token = _METER.set(meter)
+    try:
+        yield meter
+    finally:
+        _METER.reset(token)
+
+
+def record_usage(prompt_tokens: int | None, completion_tokens: int | None, seconds: float, *, calls: int = 1,
+                 cost: float | None = None) -> None:
+    """What one client call cost, for the current meter (nothing happens without one).
+    Clients call it once per chat() call, failed ones included: `calls` is the requests it
+    sent (retries included), `seconds` its wall time (waits included), tokens as the model
+    reported them (None: not reported), `cost` from the client's pricing (see cost_of)."""
+    meter = _METER.get()
+    if meter is None:
+        return
+    call: dict[str, Any] = {"calls": calls, "seconds": seconds}
+    if prompt_tokens is not None:
+        call["prompt_tokens"] = prompt_tokens
+    if completion_tokens is not None:
+        call["completion_tokens"] = completion_tokens
+    if cost is not None:
+        call["cost"] = cost
+    meter.add(call)
+
+
+def cost_of(pricing: Any, prompt_tokens: int | None, completion_tokens: int | None) -> float | None:
+    """The price of the tokens under a model definition's pricing (prompt_per_million and
+    completion_per_million, as a mapping or as attributes); None without pricing or tokens."""
+    if pricing is None or (prompt_tokens is None and completion_tokens is None):
+        return None
+
+    def price(key: str) -> float:
+        value = pricing.get(key) if isinstance(pricing, Mapping) else getattr(pricing, key, None)
+        return float(value or 0.0)
+
+    return ((prompt_tokens or 0) * price("prompt_per_million")
+            + (completion_tokens or 0) * price("completion_per_million")) / 1e6

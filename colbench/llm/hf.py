@@ -17,12 +17,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from colbench.defaults import torch_device
 from colbench.errors import ColbenchError
-from colbench.llm.base import LLMError, Message
+from colbench.llm.base import LLMError, Message, cost_of, record_usage
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +37,10 @@ _Request = tuple[list[Message], int | None, asyncio.Future]
 
 class HFChat:
     def __init__(self, path: str, *, temperature: float = 0.0, max_tokens: int = 1024, top_p: float | None = None,
-                 max_batch: int = 8, device: str | None = None):
+                 max_batch: int = 8, device: str | None = None, role: str | None = None):
         self.path = str(Path(path).expanduser()) if path.startswith("~") else path
         self.name = f"hf:{path}"
+        self.role = role  # "agent" or "human": errors name it
         self.temperature = temperature
         self.max_tokens = max_tokens
         self.top_p = top_p
@@ -51,14 +53,19 @@ class HFChat:
         self._tokenizer: Any = None
         self._load_lock = asyncio.Lock()
 
+    def _who(self) -> str:
+        """The start of an error message: the human model (NAME, local)."""
+        return f"the {self.role + ' ' if self.role else ''}model ({self.name}, local)"
+
     def check_local(self) -> None:
         """A one-sentence error when the path holds no model (nothing is downloaded at test time)."""
         p = Path(self.path).expanduser()
         if p.exists() and not (p / "config.json").is_file():
-            raise ColbenchError(f"{self.path} has no config.json: not a transformers model directory")
+            raise ColbenchError(f"{self._who()}: {self.path} has no config.json, so it is not a transformers model "
+                                "directory")
         looks_local = p.is_absolute() or self.path.startswith(".") or "/" not in self.path.strip("/")
         if not p.exists() and looks_local:
-            raise ColbenchError(f"local model directory {self.path} does not exist")
+            raise ColbenchError(f"{self._who()}: the local model directory {self.path} does not exist")
 
     async def check_reachable(self) -> None:
         """Loads the model now, so a missing or broken one is one sentence before any work."""
@@ -68,11 +75,22 @@ class HFChat:
             raise ColbenchError(str(exc)) from exc
 
     async def chat(self, messages: list[Message], *, seed: int | None = None) -> str:
+        """The reply. What it cost (its prompt's tokens without padding, the tokens generated
+        up to the end of sequence, the seconds from the request to its reply, the price under
+        `pricing`) goes to the current meter (base.record_usage), here in the caller's task:
+        the batches are generated in the worker's."""
+        start = time.perf_counter()
         fut = asyncio.get_running_loop().create_future()
         self._queue.append((messages, seed, fut))
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._serve())
-        return await fut
+        prompt_tokens = completion_tokens = None
+        try:
+            text, prompt_tokens, completion_tokens = await fut
+            return text
+        finally:
+            record_usage(prompt_tokens, completion_tokens, time.perf_counter() - start,
+                         cost=cost_of(getattr(self, "pricing", None), prompt_tokens, completion_tokens))
 
     async def _serve(self) -> None:
         await self._load()
@@ -85,12 +103,13 @@ class HFChat:
                 except Exception as exc:  # a failed batch fails its requests, not the worker
                     for _, _, fut in group:
                         if not fut.done():
-                            fut.set_exception(LLMError(f"{self.name} failed to generate: {type(exc).__name__}: {exc}"))
+                            why = f"{type(exc).__name__}: {exc}"
+                            fut.set_exception(LLMError(f"{self._who()} failed to generate: {why}"))
                     continue
                 self.batch_sizes.append(len(group))
-                for (_, _, fut), text in zip(group, texts):
+                for (_, _, fut), reply in zip(group, texts):
                     if not fut.done():
-                        fut.set_result(text)
+                        fut.set_result(reply)  # (text, prompt tokens, completion tokens)
 
     def _groups(self, batch: list[_Request]) -> list[tuple[list[_Request], int | None]]:
         """The generations that answer a batch of requests, each with the seed it samples
@@ -108,7 +127,7 @@ class HFChat:
                     self._model, self._tokenizer = await asyncio.to_thread(self._load_sync)
                 except (OSError, ValueError) as exc:
                     first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-                    err = LLMError(f"cannot load the model {self.path} ({first}); pass a local directory saved "
+                    err = LLMError(f"{self._who()}: cannot load {self.path} ({first}); pass a local directory saved "
                                    "with save_pretrained, or download the hub model first (huggingface-cli download)")
                     for _, _, fut in self._queue:
                         if not fut.done():
@@ -132,10 +151,11 @@ class HFChat:
         log.info("loaded %s on %s", self.path, device)
         return model, tokenizer
 
-    def _generate(self, conversations: list[list[Message]], seed: int | None) -> list[str]:
-        return [c[0] for c in generate_batch(self._model, self._tokenizer, conversations, n=1,
-                                             temperature=self.temperature, top_p=self.top_p,
-                                             max_new_tokens=self.max_tokens, seed=seed)]
+    def _generate(self, conversations: list[list[Message]], seed: int | None) -> list[tuple[str, int, int]]:
+        counts: list[tuple[int, int]] = []
+        texts = generate_batch(self._model, self._tokenizer, conversations, n=1, temperature=self.temperature,
+                               top_p=self.top_p, max_new_tokens=self.max_tokens, seed=seed, token_counts=counts)
+        return [(t[0], *c) for t, c in zip(texts, counts)]
 
     async def aclose(self) -> None:
         if self._worker is not None and not self._worker.done():
@@ -153,10 +173,12 @@ def render_prompt(tokenizer: Any, messages: list[Message]) -> tuple[str, bool]:
 
 def generate_batch(model: Any, tokenizer: Any, conversations: list[list[Message]], *, n: int = 1,
                    temperature: float = 0.0, top_p: float | None = None, max_new_tokens: int = 1024,
-                   seed: int | None = None) -> list[list[str]]:
+                   seed: int | None = None, token_counts: list[tuple[int, int]] | None = None) -> list[list[str]]:
     """n replies per conversation, generated together (left-padded). Sampling is seeded once
     per call (`seed`), so a reply depends on the whole call: HFChat seeds a conversation by
-    generating it alone. Greedy decoding (temperature 0) draws nothing at random."""
+    generating it alone. Greedy decoding (temperature 0) draws nothing at random.
+    `token_counts`, when given, gets (prompt tokens without padding, tokens generated up to
+    and including the first end of sequence) for each reply, in the order of the replies."""
     import torch
 
     rendered = [render_prompt(tokenizer, c) for c in conversations]
@@ -184,4 +206,23 @@ def generate_batch(model: Any, tokenizer: Any, conversations: list[list[Message]
             out = model.generate(**enc, **kwargs)
     new = out[:, enc["input_ids"].shape[1]:]
     texts = [tokenizer.decode(row, skip_special_tokens=True) for row in new]
+    if token_counts is not None:
+        prompt_lengths, eos = enc["attention_mask"].sum(dim=1).tolist(), _eos_ids(model, tokenizer)
+        token_counts.extend((int(prompt_lengths[i // n]), _generated_length(row.tolist(), eos))
+                            for i, row in enumerate(new))
     return [texts[i * n:(i + 1) * n] for i in range(len(conversations))]
+
+
+def _eos_ids(model: Any, tokenizer: Any) -> set[int]:
+    """The tokens that end a generation: the model's generation config's and the tokenizer's."""
+    ids = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    found = set(ids if isinstance(ids, (list, tuple)) else [] if ids is None else [ids])
+    if tokenizer.eos_token_id is not None:
+        found.add(tokenizer.eos_token_id)
+    return {int(i) for i in found}
+
+
+def _generated_length(row: list[int], eos: set[int]) -> int:
+    """Tokens a row generated: up to and including its first end of sequence (the padding
+    after it, where batch mates generated on, is not the row's), else all of them."""
+    return next((i + 1 for i, token in enumerate(row) if token in eos), len(row))

@@ -23,10 +23,13 @@ import json
 import logging
 import os
 import random
+import time
 from dataclasses import dataclass
+from typing import Any
 
 from colbench.errors import ColbenchError
-from colbench.llm.base import LLMError, Message, RequestRefused, valid_unicode, valid_unicode_deep
+from colbench.llm.base import (LLMError, Message, RequestRefused, cost_of, record_usage, valid_unicode,
+                               valid_unicode_deep)
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +48,14 @@ class OpenAIChat:
 
     def __init__(self, model: str, *, base_url: str | None = None, api_key: str | None = None,
                  sampling: SamplingParams | None = None, timeout: float = 120.0, max_retries: int = 5,
-                 backoff_s: float = 1.0, max_backoff_s: float = 30.0):
+                 backoff_s: float = 1.0, max_backoff_s: float = 30.0, role: str | None = None):
         import openai
 
         self.model = model
         self.base_url = (base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
         key = api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"  # local servers take any key
         self.name = f"openai:{model}"
+        self.role = role  # "agent" or "human": every error names it (see `where`)
         self.sampling = sampling or SamplingParams()
         self.timeout = timeout
         self.max_retries = max_retries
@@ -62,12 +66,35 @@ class OpenAIChat:
         self._openai = openai
 
     @property
+    def where(self) -> str:
+        """Which model on which endpoint: NAME at BASE_URL, with the served model's name in
+        brackets where the definition's name differs from it."""
+        served = "" if self.name in (self.model, f"openai:{self.model}") else f" [{self.model}]"
+        return f"{self.name}{served} at {self.base_url}"
+
+    def _who(self) -> str:
+        """The start of an error message: the human model (NAME at BASE_URL)."""
+        return f"the {self.role + ' ' if self.role else ''}model ({self.where})"
+
+    @property
     def max_call_seconds(self) -> float:
         """The longest one chat() call can take: every attempt ends within `timeout`, and
         every wait between attempts within `max_backoff_s` (Retry-After included)."""
         return (self.max_retries + 1) * self.timeout + self.max_retries * self.max_backoff_s
 
     async def chat(self, messages: list[Message], *, seed: int | None = None) -> str:
+        """The reply; what the call cost (requests sent, tokens as the reply's `usage` says,
+        wall time with retries and waits, price under `pricing`) goes to the current meter
+        (base.record_usage), failed calls included."""
+        tally = _Tally()
+        start = time.perf_counter()
+        try:
+            return await self._attempts(messages, seed, tally)
+        finally:
+            record_usage(tally.prompt_tokens, tally.completion_tokens, time.perf_counter() - start, calls=tally.calls,
+                         cost=cost_of(getattr(self, "pricing", None), tally.prompt_tokens, tally.completion_tokens))
+
+    async def _attempts(self, messages: list[Message], seed: int | None, tally: _Tally) -> str:
         o = self._openai
         kwargs = {"model": self.model, "messages": valid_unicode_deep(messages),
                   "temperature": self.sampling.temperature, "max_tokens": self.sampling.max_tokens}
@@ -77,16 +104,19 @@ class OpenAIChat:
             kwargs["seed"] = seed
         last: Exception | None = None
         for attempt in range(self.max_retries + 1):
+            tally.calls += 1
             try:
                 async with asyncio.timeout(self.timeout):  # the whole attempt, body included
                     raw = await self._client.chat.completions.with_raw_response.create(**kwargs)
                     body = await raw.http_response.aread()
-                return _reply_text(body)
+                text = _reply_text(body)
+                tally.prompt_tokens, tally.completion_tokens = _reply_usage(body)
+                return text
             except (o.RateLimitError, o.InternalServerError, o.APITimeoutError, o.APIConnectionError) as exc:
                 last = exc
             except o.APIStatusError as exc:
                 if exc.status_code < 500:
-                    raise RequestRefused(f"{self.base_url} refused the request for {self.model}: "
+                    raise RequestRefused(f"{self._who()}: the endpoint refused the request with "
                                          f"HTTP {exc.status_code} {_brief(exc)}", exc.status_code) from exc
                 last = exc
             except TimeoutError as exc:  # our deadline, not the package's per-read timeout
@@ -99,8 +129,7 @@ class OpenAIChat:
                 log.info("%s at %s: attempt %d of %d failed (%s); retrying in %.2f s", self.model, self.base_url,
                          attempt + 1, self.max_retries + 1, _describe(last), delay)
                 await asyncio.sleep(delay)
-        raise LLMError(f"{self.model} at {self.base_url} failed {self.max_retries + 1} times; "
-                       f"last error: {_describe(last)}")
+        raise LLMError(f"{self._who()} failed {self.max_retries + 1} times; last error: {_describe(last)}")
 
     def _delay(self, attempt: int, exc: Exception | None) -> float:
         retry_after = None
@@ -122,13 +151,23 @@ class OpenAIChat:
                 await self._client.models.list()
         except (o.APIConnectionError, o.APITimeoutError, TimeoutError) as exc:
             why = type(exc).__name__ if isinstance(exc, o.APIError) else f"no answer within {self.timeout:g} s"
-            raise ColbenchError(f"cannot reach an OpenAI-compatible endpoint at {self.base_url} "
-                                f"({why}); start the server or pass the right base URL") from exc
+            flag = f" (--{self.role}-base-url)" if self.role in ("agent", "human") else ""
+            raise ColbenchError(f"{self._who()} is unreachable: cannot reach an OpenAI-compatible endpoint at "
+                                f"{self.base_url} ({why}); start the server or pass the right base URL{flag}") from exc
         except o.APIStatusError:
             pass  # it answers; some servers do not list models
 
     async def aclose(self) -> None:
         await self._client.close()
+
+
+@dataclass
+class _Tally:
+    """What one chat() call has used so far."""
+
+    calls: int = 0
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
 
 
 class MalformedReply(Exception):
@@ -164,6 +203,23 @@ def _reply_text(body: bytes) -> str:
         raise MalformedReply(f"the message content is {_snippet(json.dumps(content).encode())}, not text"
                              + (f" (finish_reason {finish})" if isinstance(finish, str) else ""))
     return valid_unicode(content)
+
+
+def _reply_usage(body: bytes) -> tuple[int | None, int | None]:
+    """prompt_tokens and completion_tokens of a chat completion body's `usage` (each None
+    where the server reports none, or not as a whole number)."""
+    try:
+        usage: Any = json.loads(body.decode("utf-8", "replace")).get("usage")
+    except (ValueError, RecursionError, AttributeError):
+        return None, None
+    if not isinstance(usage, dict):
+        return None, None
+
+    def count(key: str) -> int | None:
+        value = usage.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+    return count("prompt_tokens"), count("completion_tokens")
 
 
 def _snippet(body: bytes, limit: int = 80) -> str:

@@ -124,6 +124,21 @@ class RunDir:
             where = exc.filename or self.path
             raise ColbenchError(f"cannot start a run in {self.path}: {where}: {exc.strerror or exc}") from None
 
+    def unstart(self) -> bool:
+        """Takes back what start() wrote, when no episode line was written since: a run that
+        failed before its first episode finished (a missing CLIP model, a sandbox that would
+        not start, an interrupt) must not block the identical command, which needs no --resume.
+        A run holding any episode line is left as it is. Returns whether it was taken back."""
+        try:
+            if self.episodes_path.stat().st_size:
+                return False
+        except FileNotFoundError:
+            pass
+        # run.json first: a directory without it is no run, whatever else a kill leaves there.
+        (self.path / RUN_FILE).unlink(missing_ok=True)
+        self.episodes_path.unlink(missing_ok=True)
+        return True
+
     def load_episodes(self, repair: bool = False) -> list[dict[str, Any]]:
         """Every good episode line of episodes.jsonl, in order, as written (`records` gives
         them typed, brought up to the current record version).
@@ -169,7 +184,7 @@ class RunDir:
         created = not self.path.exists()
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o666)  # the umask decides, as for any file
         except OSError as exc:
             raise ColbenchError(f"cannot use {self.path} as a run directory: {exc.strerror or exc}") from None
         try:
@@ -216,7 +231,7 @@ class EpisodeWriter:
     """Appends episode records: one write() of one line, then fsync, per record."""
 
     def __init__(self, path: Path):
-        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)  # the umask decides
 
     def append(self, record: EpisodeRecord | dict[str, Any]) -> None:
         data = json_line(record.to_json() if isinstance(record, EpisodeRecord) else record)

@@ -309,8 +309,12 @@ def run_pipeline(config_path: str | Path, *, progress: Callable[[str], Any] = lo
     col = doc.get("collect", {})
     collect = Path(col["run"]).expanduser() if col.get("run") else work / "collect"
     if col.get("run"):
+        # An existing run (`colbench eval`, or `colbench train import`, which writes no summary): used as it
+        # is, never collected into or resumed.
         RunDir.existing(collect, "pipeline config [collect]: run")
-    if not done("collect", collect):
+        if rank.main:
+            progress(f"collect: kept ({collect}, [collect] run)")
+    elif not done("collect", collect):
         agent = col.get("agent") or _agent_toml(work / "collect_agent.toml", base, col.get("temperature", 1.0),
                                                 col.get("max_tokens", 1024))
         cfg = EvalConfig(agent=agent, tasks=pipe.get("tasks", "bundled"), out=str(collect), limit=col.get("limit"),

@@ -136,7 +136,7 @@ def test_an_empty_choices_episode_is_status_error_and_resume_redoes_it(tmp_path)
         args = [sys.executable, "-m", "colbench.cli", "eval", "--protocol", "colbench", "--agent", str(agent), "--human", "offline",
                 "--split", "backend", "--sandbox", "process", "--limit", "1", "--out", str(out)]
         first = subprocess.run(args, capture_output=True, text=True, timeout=300)
-        assert first.returncode == 0, first.stderr
+        assert first.returncode == 1, first.stderr  # the episode stays in error: eval fails, --resume redoes it
         [episode] = [json.loads(line) for line in (out / "episodes.jsonl").read_text().splitlines()]
         assert episode["status"] == "error" and episode["score"] is None
         assert "malformed" in episode["error"] and server.base_url in episode["error"]

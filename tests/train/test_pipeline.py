@@ -329,3 +329,36 @@ def test_rft_trains_on_a_one_sample_collection(sweet, tmp_path):
     assert main(["train", "pipeline", str(config)]) == 0
     assert jsonl(tmp_path / "work" / "rft" / "rft_log.jsonl")
     assert not (tmp_path / "work" / "trajectory_pairs.jsonl").exists()
+
+
+def test_a_pipeline_trains_on_an_imported_run(tmp_path, capsys):
+    """`colbench train import`, then `colbench train pipeline` with `[collect] run` = the imported
+    run: nothing is collected (an imported run has no summary and was made by no agent the
+    pipeline could resume), the stages train on its trajectories."""
+    trajectories = tmp_path / "trajectories.jsonl"
+    with trajectories.open("w") as f:
+        for t in TASKS:
+            task = {"task_id": t.task_id, "problem_description": t.problem_description,
+                    "ground_truth": t.ground_truth, "test_cases": t.test_cases}
+            for answer, reward in ((t.ground_truth, 1.0), ("def f(): pass", 0.0)):
+                history = [{"role": "user", "content": t.problem_description},
+                           {"role": "assistant", "content": "What should the function return?"},
+                           {"role": "user", "content": "A number."},
+                           {"role": "assistant", "content": f"I WANT TO ANSWER: {answer}"}]
+                f.write(json.dumps({"task": task, "dialogue_history": history, "answer": answer,
+                                    "reward": reward}) + "\n")
+    imported = tmp_path / "imported"
+    assert main(["train", "import", str(trajectories), "--out", str(imported), "--protocol", "colbench"]) == 0
+    before = (imported / "episodes.jsonl").read_bytes()
+    config = pipeline_toml(tmp_path / "pipe.toml", tmp_path / "work", tiny_causal_lm(tmp_path / "base"),
+                           tmp_path / "unused.jsonl", "multiturn-dpo",
+                           extra="[dpo]\nlr = 1e-3\nepochs = 2\nbatch_size = 2\n")
+    text = config.read_text().replace('agent = "scripted:', f'run = "{imported}"\n# agent = "')
+    config.write_text(text.replace("samples = 2\nlimit = 3\n", "").replace("[eval]\n", "[eval]\nenabled = false\n"))
+    capsys.readouterr()
+    assert main(["train", "pipeline", str(config)]) == 0, capsys.readouterr().err
+    assert "collect: kept" in capsys.readouterr().out
+    assert (imported / "episodes.jsonl").read_bytes() == before  # nothing collected into it
+    assert len(jsonl(tmp_path / "work" / "trajectory_pairs.jsonl")) == len(TASKS)
+    assert jsonl(tmp_path / "work" / "multiturn-dpo" / "dpo_log.jsonl")
+    assert not (tmp_path / "work" / "collect").exists()
