@@ -40,8 +40,9 @@ from urllib.parse import quote
 
 from colbench.errors import ColbenchError
 from colbench.jsonl import check_writable, write_text_atomic
+from colbench.llm.base import USAGE_KEYS
 from colbench.runs import SUMMARY_FILE, EpisodeRecord, RunDir
-from colbench.stats import mcnemar_exact, summarize, win_rate
+from colbench.stats import mcnemar_exact, role_usage_totals, summarize, win_rate
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,6 @@ REPORT_FILE = "report.html"
 MAX_TEXT = 20_000
 MAX_MISSING_LISTED = 50
 REFRESH_SECONDS = 10  # how often a report of a run in progress reloads itself
-USAGE_KEYS = ("calls", "prompt_tokens", "completion_tokens", "seconds", "cost")
 ROLES = ("agent", "human")
 
 
@@ -168,7 +168,7 @@ def render_report(run: RunDir, report_dir: Path) -> str:
                 for i, r in enumerate(records)]
     # The run's totals: summary.json's once the run has ended, else summed over the episodes so far.
     saved_usage = _usage_totals(saved.get("usage")) if not in_progress else None
-    usage = saved_usage or _usage_totals(_sum_usage(r.usage for r in records))
+    usage = saved_usage or _usage_totals(role_usage_totals(r.usage for r in records) or None)
 
     return _environment().get_template("report.html").render(
         title=f"colbench report: {config.get('agent', '?')} on {split}",
@@ -474,22 +474,6 @@ def _groups(episodes: list[EpisodeView]) -> list[TaskGroup]:
 def _usage_number(v: Any) -> float | None:
     n = _float(v)
     return n if n is not None and math.isfinite(n) and n >= 0 else None
-
-
-def _sum_usage(usages: Any) -> dict[str, dict[str, float]] | None:
-    """Per role, each usage key summed over the episodes that recorded it; None when none did."""
-    total: dict[str, dict[str, float]] = {}
-    for usage in usages:
-        if not isinstance(usage, dict):
-            continue
-        for role, u in usage.items():
-            if not isinstance(u, dict):
-                continue
-            for key in USAGE_KEYS:
-                n = _usage_number(u.get(key))
-                if n is not None:
-                    total.setdefault(str(role), {})[key] = total.get(str(role), {}).get(key, 0) + n
-    return total or None
 
 
 def _usage_totals(usage: Any) -> list[tuple[str, str]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
@@ -171,7 +171,12 @@ def usage_totals(frame: pd.DataFrame) -> dict[str, dict[str, Any]]:
     episode recorded usage for is left out."""
     if not len(frame) or "usage" not in frame:
         return {}
-    records = [u for u in frame["usage"] if isinstance(u, dict)]
+    return role_usage_totals(frame["usage"])
+
+
+def role_usage_totals(usages: Iterable[Any]) -> dict[str, dict[str, Any]]:
+    """usage_totals of episodes' per-role usage objects (None or NaN where an episode has none)."""
+    records = [u for u in usages if isinstance(u, dict)]
     roles = sorted({role for u in records for role in u}, key=lambda r: (r != "agent", r != "human", r))
     totals = {role: sum_usage(u.get(role) for u in records) for role in roles}
     return {role: t for role, t in totals.items() if t}
