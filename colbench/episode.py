@@ -24,6 +24,7 @@ more prompt and completion tokens than that ends with status "error" after that 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -104,60 +105,71 @@ async def _agent_move(task: Task, agent: Agent, ep: Episode, turn: int,
 
 async def run_episode(task: Task, agent: Agent, human: Human, *, sample: int = 0, seed: int = 0,
                       renderer: Any = None, reference_page: Any = None, artifacts: Path | None = None,
-                      rules: DialogueRules | None = None, max_agent_tokens: int | None = None) -> Episode:
+                      rules: DialogueRules | None = None, max_agent_tokens: int | None = None,
+                      time_limit: float | None = None) -> Episode:
     """Plays one dialogue under `rules` (default: the colbench protocol). Frontend episodes
     need the `renderer` and the `reference_page` (the human sees both pages); `artifacts` is
     where their screenshots are saved. The human samples with human_seed(seed). An agent
-    that has used more than `max_agent_tokens` tokens ends the episode as an error."""
+    that has used more than `max_agent_tokens` tokens ends the episode as an error, and so
+    does a dialogue that runs past `time_limit` seconds; either way the turns so far, and
+    what they cost, are kept in the record."""
     rules = rules or DialogueRules()
     ep = Episode(task.task_id, sample, seed)
     start = time.perf_counter()
     frontend = task.split == "frontend"
     page = None  # frontend: the most recent rendered page
+    limit = asyncio.timeout(None)
     try:
-        if frontend and artifacts is not None:
-            artifacts.mkdir(parents=True, exist_ok=True)
-            (artifacts / "reference.png").write_bytes(reference_page.png)
-            ep.artifacts.append(str(artifacts / "reference.png"))
-        for turn in range(1, MAX_AGENT_TURNS + 1):
-            with _metered(ep, "agent") as meter:
-                record, move = await _agent_move(task, agent, ep, turn, rules)
-            if meter.calls:
-                record["usage"] = cast(Usage, dict(meter.usage))
-            used = _tokens(ep.usage.get("agent"))
-            if max_agent_tokens is not None and used > max_agent_tokens:
+        async with asyncio.timeout(time_limit) as limit:
+            if frontend and artifacts is not None:
+                artifacts.mkdir(parents=True, exist_ok=True)
+                (artifacts / "reference.png").write_bytes(reference_page.png)
+                ep.artifacts.append(str(artifacts / "reference.png"))
+            for turn in range(1, MAX_AGENT_TURNS + 1):
+                with _metered(ep, "agent") as meter:
+                    record, move = await _agent_move(task, agent, ep, turn, rules)
+                if meter.calls:
+                    record["usage"] = cast(Usage, dict(meter.usage))
+                used = _tokens(ep.usage.get("agent"))
+                if max_agent_tokens is not None and used > max_agent_tokens:
+                    ep.turns.append(record)
+                    raise TokenLimitExceeded(f"the agent used {used} tokens in this episode, more than the limit of "
+                                             f"{max_agent_tokens} (--max-episode-tokens)")
+                html = rules.page(move.content) if frontend else None
+                current = None  # frontend: the page of this message
+                if html is not None:
+                    page = current = await renderer.render(html)
+                    ep.answer = html  # the answer is the most recent rendered page
+                    if rules.original and page.error:
+                        ep.answer = None  # the original's answer is this render's screenshot: none
+                    if artifacts is not None:
+                        shot = artifacts / f"turn-{turn:02d}.png"
+                        shot.write_bytes(page.png)
+                        record["screenshot"] = str(shot)
+                        ep.artifacts.append(str(shot))
                 ep.turns.append(record)
-                raise TokenLimitExceeded(f"the agent used {used} tokens in this episode, more than the limit of "
-                                         f"{max_agent_tokens} (--max-episode-tokens)")
-            html = rules.page(move.content) if frontend else None
-            current = None  # frontend: the page of this message
-            if html is not None:
-                page = current = await renderer.render(html)
-                ep.answer = html  # the answer is the most recent rendered page
-                if rules.original and page.error:
-                    ep.answer = None  # the original's answer is this render's screenshot: none
-                if artifacts is not None:
-                    shot = artifacts / f"turn-{turn:02d}.png"
-                    shot.write_bytes(page.png)
-                    record["screenshot"] = str(shot)
-                    ep.artifacts.append(str(shot))
-            ep.turns.append(record)
-            if move.final or turn == MAX_AGENT_TURNS:
-                ep.answered = move.final
-                if not frontend:
-                    ep.answer = rules.answer(move)
-                break
-            with _metered(ep, "human") as meter:
-                if frontend:
-                    # The original shows the human the page of the current message only.
-                    reply = await cast(DesignHuman, human).respond(task, ep.turns, current if rules.original else page,
-                                                                   reference_page, seed=human_seed(seed))
-                else:
-                    reply = await cast(CodeHuman, human).respond(task, ep.turns, seed=human_seed(seed))
-            said: Turn = {"role": "human", "content": cut_human_reply(str(reply), task.split)}
-            if meter.calls:
-                said["usage"] = cast(Usage, dict(meter.usage))
-            ep.turns.append(said)
+                if move.final or turn == MAX_AGENT_TURNS:
+                    ep.answered = move.final
+                    if not frontend:
+                        ep.answer = rules.answer(move)
+                    break
+                with _metered(ep, "human") as meter:
+                    if frontend:
+                        # The original shows the human the page of the current message only.
+                        reply = await cast(DesignHuman, human).respond(task, ep.turns, current if rules.original else page,
+                                                                       reference_page, seed=human_seed(seed))
+                    else:
+                        reply = await cast(CodeHuman, human).respond(task, ep.turns, seed=human_seed(seed))
+                said: Turn = {"role": "human", "content": cut_human_reply(str(reply), task.split)}
+                if meter.calls:
+                    said["usage"] = cast(Usage, dict(meter.usage))
+                ep.turns.append(said)
+    except TimeoutError as exc:
+        if limit.expired():  # the episode's own limit, not a timeout inside an adapter
+            ep.status, ep.error = "error", (f"the dialogue ran past the episode time limit ({time_limit:g} s, "
+                                            "--episode-timeout) and was stopped")
+        else:
+            ep.status, ep.error = "error", f"TimeoutError: {exc}"
     except LLMError as exc:
         ep.status, ep.error = "error", str(exc)
     except Exception as exc:  # an adapter's bug ends its episode, not the run

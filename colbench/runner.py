@@ -379,15 +379,9 @@ async def _play(task: Task, sample: int, cfg: EvalConfig, agent: Agent, human: A
         page_scorer: PageScorer = scorer  # type: ignore[assignment]
         extra = {"renderer": page_scorer.renderer, "reference_page": await asyncio.shield(page_scorer.reference(task)),
                  "artifacts": run_path / "artifacts" / f"{_safe(task.task_id)}-{sample}"}
-    began = time.perf_counter()
-    try:
-        async with asyncio.timeout(cfg.episode_timeout):  # the dialogue only: scoring is not timed here
-            ep: Episode = await run_episode(task, agent, human, sample=sample, seed=seed, rules=rules,
-                                            max_agent_tokens=cfg.max_episode_tokens, **extra)
-    except TimeoutError:  # run_episode turns every error of its own into ep.error: this is the limit
-        ep = Episode(task.task_id, sample, seed, status="error", dialogue_seconds=time.perf_counter() - began,
-                     error=f"the dialogue ran past the episode time limit ({cfg.episode_timeout:g} s, "
-                           "--episode-timeout) and was stopped")
+    # The time limit covers the dialogue only: scoring is not timed here.
+    ep: Episode = await run_episode(task, agent, human, sample=sample, seed=seed, rules=rules,
+                                    max_agent_tokens=cfg.max_episode_tokens, time_limit=cfg.episode_timeout, **extra)
     timings = {"dialogue_s": round(ep.dialogue_seconds, 3)}
     scored: dict[str, Any] = {}  # a score only for a finished dialogue
     if ep.status == "ok":

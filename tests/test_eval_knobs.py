@@ -80,7 +80,10 @@ def test_an_episode_past_the_time_limit_is_an_error_naming_it_while_others_finis
     tasks = write_tasks(tmp_path / "tasks.jsonl", {"fast": PLUS_ONE, "slow": PLUS_ONE})
 
     def script(req):
-        return Fault.delay(30.0, then=ANSWER) if task_of(req) == "slow" else ANSWER
+        if task_of(req) != "slow":
+            return ANSWER
+        asked = any(m["role"] == "assistant" for m in req["messages"])  # its second message is slow
+        return Fault.delay(30.0, then=ANSWER) if asked else "Which input do you mean?"
 
     with FakeOpenAI(script) as server:
         out = tmp_path / "run"
@@ -93,6 +96,9 @@ def test_an_episode_past_the_time_limit_is_an_error_naming_it_while_others_finis
     assert eps["fast"]["status"] == "ok" and eps["fast"]["success"]
     assert eps["slow"]["status"] == "error" and eps["slow"]["score"] is None
     assert "--episode-timeout" in eps["slow"]["error"] and "2 s" in eps["slow"]["error"]
+    # What the dialogue held when it was stopped is kept: the question, its answer, their cost.
+    assert [t["role"] for t in eps["slow"]["turns"]] == ["agent", "human"]
+    assert eps["slow"]["turns"][0]["usage"]["calls"] == 1 and eps["slow"]["usage"]["agent"]["calls"] >= 1
     assert elapsed < 25  # not the 30 s the slow reply takes
     assert json.loads((out / "summary.json").read_text())["errors"] == 1
 
