@@ -400,6 +400,11 @@ class Renderer:
                     await self._discard(slot)
                     return self._failed(f"rendering failed: {type(exc).__name__}: {str(exc)[:200]}", blocked)
             return self._failed("rendering failed: the browser crashed or hung on every attempt", blocked)
+        except asyncio.CancelledError:
+            # Stopped midway (an episode's time limit): the page may still be loading, running
+            # its scripts or being shot, so the slot starts the next render with a new context.
+            await asyncio.shield(self._discard(slot))
+            raise
         finally:
             slot.blocked = None
             self._free.put_nowait(slot)

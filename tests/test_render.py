@@ -122,6 +122,29 @@ def test_hostile_pages_end_in_time_and_the_renderer_keeps_working(name):
         assert bad.page_height >= 100000 and bad.height == MAX_HEIGHT
 
 
+def test_a_render_cancelled_midway_leaves_its_page_to_no_later_render():
+    good_page = "<html><body style='margin:0'><div style='background:#3366cc;height:50px'>fine</div></body></html>"
+
+    async def go():
+        async with Renderer(pages=1, timeout_s=60) as r:
+            render = asyncio.ensure_future(r.render("<html><body>" + "<div><span>x</span></div>" * 200000
+                                                    + "</body></html>"))  # seconds of work for the browser
+            await asyncio.sleep(0.5)
+            assert not render.done()
+            slot = r._slots[0]
+            stuck = slot.context
+            render.cancel()  # as an episode's time limit does, midway
+            with pytest.raises(asyncio.CancelledError):
+                await render
+            after = slot.context
+            good = await asyncio.wait_for(r.render(good_page), 30)  # not after the 60 s stuck-page limit
+            return stuck, after, good
+
+    stuck, after, good = asyncio.run(go())
+    assert stuck is not None and after is None  # the busy page's context went with the cancelled render
+    assert good.error is None and pixel(good.png, 600, 25) == (0x33, 0x66, 0xCC)
+
+
 def test_a_crashed_browser_is_restarted():
     async def go():
         async with Renderer() as r:
