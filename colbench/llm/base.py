@@ -152,15 +152,16 @@ def record_usage(prompt_tokens: int | None, completion_tokens: int | None, secon
     meter.add(call)
 
 
-def cost_of(pricing: Any, prompt_tokens: int | None, completion_tokens: int | None) -> float | None:
-    """The price of the tokens under a model definition's pricing (prompt_per_million and
-    completion_per_million, as a mapping or as attributes); None without pricing or tokens."""
+def cost_of(pricing: Mapping[str, float] | None, prompt_tokens: int | None,
+            completion_tokens: int | None) -> float | None:
+    """The price of the tokens under a model definition's [pricing] (prompt_per_million and
+    completion_per_million); None without pricing or tokens."""
     if pricing is None or (prompt_tokens is None and completion_tokens is None):
         return None
+    return ((prompt_tokens or 0) * float(pricing.get("prompt_per_million") or 0.0)
+            + (completion_tokens or 0) * float(pricing.get("completion_per_million") or 0.0)) / 1e6
 
-    def price(key: str) -> float:
-        value = pricing.get(key) if isinstance(pricing, Mapping) else getattr(pricing, key, None)
-        return float(value or 0.0)
 
-    return ((prompt_tokens or 0) * price("prompt_per_million")
-            + (completion_tokens or 0) * price("completion_per_million")) / 1e6
+def model_label(role: str | None, where: str) -> str:
+    """How an error names a model: "the human model (WHERE)", or "the model (WHERE)" without a role."""
+    return f"the {role + ' ' if role else ''}model ({where})"

@@ -23,7 +23,7 @@ from typing import Any
 
 from colbench.defaults import torch_device
 from colbench.errors import ColbenchError
-from colbench.llm.base import LLMError, Message, cost_of, record_usage
+from colbench.llm.base import LLMError, Message, cost_of, model_label, record_usage
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,7 @@ class HFChat:
         self.path = str(Path(path).expanduser()) if path.startswith("~") else path
         self.name = f"hf:{path}"
         self.role = role  # "agent" or "human": errors name it
+        self.pricing: dict[str, float] | None = None  # a definition's [pricing], for the cost of calls
         self.temperature = temperature
         self.max_tokens = max_tokens
         self.top_p = top_p
@@ -55,7 +56,7 @@ class HFChat:
 
     def _who(self) -> str:
         """The start of an error message: the human model (NAME, local)."""
-        return f"the {self.role + ' ' if self.role else ''}model ({self.name}, local)"
+        return model_label(self.role, f"{self.name}, local")
 
     def check_local(self) -> None:
         """A one-sentence error when the path holds no model (nothing is downloaded at test time)."""
@@ -90,7 +91,7 @@ class HFChat:
             return text
         finally:
             record_usage(prompt_tokens, completion_tokens, time.perf_counter() - start,
-                         cost=cost_of(getattr(self, "pricing", None), prompt_tokens, completion_tokens))
+                         cost=cost_of(self.pricing, prompt_tokens, completion_tokens))
 
     async def _serve(self) -> None:
         await self._load()

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from colbench.errors import ColbenchError
-from colbench.llm.base import (LLMError, Message, RequestRefused, cost_of, record_usage, valid_unicode,
+from colbench.llm.base import (LLMError, Message, RequestRefused, cost_of, model_label, record_usage, valid_unicode,
                                valid_unicode_deep)
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ class OpenAIChat:
         key = api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY"  # local servers take any key
         self.name = f"openai:{model}"
         self.role = role  # "agent" or "human": every error names it (see `where`)
+        self.pricing: dict[str, float] | None = None  # a definition's [pricing], for the cost of calls
         self.sampling = sampling or SamplingParams()
         self.timeout = timeout
         self.max_retries = max_retries
@@ -74,7 +75,7 @@ class OpenAIChat:
 
     def _who(self) -> str:
         """The start of an error message: the human model (NAME at BASE_URL)."""
-        return f"the {self.role + ' ' if self.role else ''}model ({self.where})"
+        return model_label(self.role, self.where)
 
     @property
     def max_call_seconds(self) -> float:
@@ -92,7 +93,7 @@ class OpenAIChat:
             return await self._attempts(messages, seed, tally)
         finally:
             record_usage(tally.prompt_tokens, tally.completion_tokens, time.perf_counter() - start, calls=tally.calls,
-                         cost=cost_of(getattr(self, "pricing", None), tally.prompt_tokens, tally.completion_tokens))
+                         cost=cost_of(self.pricing, tally.prompt_tokens, tally.completion_tokens))
 
     async def _attempts(self, messages: list[Message], seed: int | None, tally: _Tally) -> str:
         o = self._openai
@@ -109,8 +110,7 @@ class OpenAIChat:
                 async with asyncio.timeout(self.timeout):  # the whole attempt, body included
                     raw = await self._client.chat.completions.with_raw_response.create(**kwargs)
                     body = await raw.http_response.aread()
-                text = _reply_text(body)
-                tally.prompt_tokens, tally.completion_tokens = _reply_usage(body)
+                text, tally.prompt_tokens, tally.completion_tokens = _read_reply(body)
                 return text
             except (o.RateLimitError, o.InternalServerError, o.APITimeoutError, o.APIConnectionError) as exc:
                 last = exc
@@ -178,10 +178,11 @@ class _Deadline(Exception):
     """An attempt that did not complete within the client's timeout."""
 
 
-def _reply_text(body: bytes) -> str:
-    """The first choice's message text of a chat completion body, as valid Unicode; raises
-    MalformedReply for anything else. We parse the body ourselves: the package returns an
-    HTML page as a str, and builds a ChatCompletion from `{}` without checking it."""
+def _read_reply(body: bytes) -> tuple[str, int | None, int | None]:
+    """The first choice's message text of a chat completion body, as valid Unicode, and the
+    body's prompt and completion token counts (see _usage); raises MalformedReply for a body
+    with no text. We parse the body ourselves: the package returns an HTML page as a str, and
+    builds a ChatCompletion from `{}` without checking it."""
     try:
         data = json.loads(body.decode("utf-8", "replace"))
     except (ValueError, RecursionError):
@@ -202,16 +203,12 @@ def _reply_text(body: bytes) -> str:
         finish = choice.get("finish_reason")
         raise MalformedReply(f"the message content is {_snippet(json.dumps(content).encode())}, not text"
                              + (f" (finish_reason {finish})" if isinstance(finish, str) else ""))
-    return valid_unicode(content)
+    return (valid_unicode(content), *_usage(data.get("usage")))
 
 
-def _reply_usage(body: bytes) -> tuple[int | None, int | None]:
-    """prompt_tokens and completion_tokens of a chat completion body's `usage` (each None
-    where the server reports none, or not as a whole number)."""
-    try:
-        usage: Any = json.loads(body.decode("utf-8", "replace")).get("usage")
-    except (ValueError, RecursionError, AttributeError):
-        return None, None
+def _usage(usage: Any) -> tuple[int | None, int | None]:
+    """prompt_tokens and completion_tokens of a chat completion's `usage` (each None where
+    the server reports none, or not as a whole number)."""
     if not isinstance(usage, dict):
         return None, None
 
