@@ -62,3 +62,23 @@ def tiny_clip(directory):
     CLIPModel(config).save_pretrained(directory)
     CLIPImageProcessor(size={"shortest_edge": 64}, crop_size={"height": 64, "width": 64}).save_pretrained(directory)
     return directory
+
+
+def write_sweet_rl_trajectories(path, tasks):
+    """Trajectories in the original research code's format (what `colbench train import`
+    reads): per task, one that answers with the reference (reward 1) and one that does not
+    (reward 0), each after one question and its answer. Returns `path`."""
+    import json
+
+    with open(path, "w") as f:
+        for t in tasks:
+            task = {"task_id": t.task_id, "problem_description": t.problem_description,
+                    "ground_truth": t.ground_truth, "test_cases": t.test_cases}
+            for answer, reward in ((t.ground_truth, 1.0), ("def f(): pass", 0.0)):
+                history = [{"role": "user", "content": t.problem_description},
+                           {"role": "assistant", "content": "What should the function return?"},
+                           {"role": "user", "content": "A number."},
+                           {"role": "assistant", "content": f"I WANT TO ANSWER: {answer}"}]
+                f.write(json.dumps({"task": task, "dialogue_history": history, "answer": answer,
+                                    "reward": reward}) + "\n")
+    return path

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from conftest import docker_available
-from helpers import tiny_causal_lm
+from helpers import tiny_causal_lm, write_sweet_rl_trajectories
 
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
@@ -94,17 +94,7 @@ def workspace(tmp_path_factory):
         for t in tasks[:5]:
             f.write(json.dumps({"task_id": t.task_id, "answer": t.ground_truth}) + "\n")
     # `colbench train import`: trajectories in the original format, one solved and one not per task.
-    with (root / "backend_trajectories.jsonl").open("w") as f:
-        for t in tasks[:3]:
-            task = {"task_id": t.task_id, "problem_description": t.problem_description,
-                    "ground_truth": t.ground_truth, "test_cases": t.test_cases}
-            for answer, reward in ((t.ground_truth, 1.0), ("def f(): pass", 0.0)):
-                history = [{"role": "user", "content": t.problem_description},
-                           {"role": "assistant", "content": "What should the function return?"},
-                           {"role": "user", "content": "A number."},
-                           {"role": "assistant", "content": f"I WANT TO ANSWER: {answer}"}]
-                f.write(json.dumps({"task": task, "dialogue_history": history, "answer": answer,
-                                    "reward": reward}) + "\n")
+    write_sweet_rl_trajectories(root / "backend_trajectories.jsonl", tasks[:3])
     tiny_causal_lm(root / "BASE", eos_bias=4.0)  # the training commands' BASE model, tiny and local
     data = root / "data"
     data.mkdir()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers import tiny_causal_lm
+from helpers import tiny_causal_lm, write_sweet_rl_trajectories
 
 from colbench.cli import main
 from colbench.tasks import load_tasks
@@ -335,18 +335,7 @@ def test_a_pipeline_trains_on_an_imported_run(tmp_path, capsys):
     """`colbench train import`, then `colbench train pipeline` with `[collect] run` = the imported
     run: nothing is collected (an imported run has no summary and was made by no agent the
     pipeline could resume), the stages train on its trajectories."""
-    trajectories = tmp_path / "trajectories.jsonl"
-    with trajectories.open("w") as f:
-        for t in TASKS:
-            task = {"task_id": t.task_id, "problem_description": t.problem_description,
-                    "ground_truth": t.ground_truth, "test_cases": t.test_cases}
-            for answer, reward in ((t.ground_truth, 1.0), ("def f(): pass", 0.0)):
-                history = [{"role": "user", "content": t.problem_description},
-                           {"role": "assistant", "content": "What should the function return?"},
-                           {"role": "user", "content": "A number."},
-                           {"role": "assistant", "content": f"I WANT TO ANSWER: {answer}"}]
-                f.write(json.dumps({"task": task, "dialogue_history": history, "answer": answer,
-                                    "reward": reward}) + "\n")
+    trajectories = write_sweet_rl_trajectories(tmp_path / "trajectories.jsonl", TASKS)
     imported = tmp_path / "imported"
     assert main(["train", "import", str(trajectories), "--out", str(imported), "--protocol", "colbench"]) == 0
     before = (imported / "episodes.jsonl").read_bytes()
