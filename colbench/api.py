@@ -127,7 +127,7 @@ def read_run(path: str | os.PathLike) -> pd.DataFrame:
     of COLUMNS and, when records carry usage, ROLE_KEY ones (agent_prompt_tokens, agent_cost,
     human_completion_tokens, ...). Texts are kept as written (lone surrogates included)."""
     from colbench.protocol import run_protocol
-    from colbench.report import _natural  # the report's order, so its table and this frame agree
+    from colbench.stats import natural_order  # the report's order, so its table and this frame agree
     from colbench.runs import RunDir, Usage, record_frame
 
     run = RunDir.existing(path)
@@ -136,7 +136,7 @@ def read_run(path: str | os.PathLike) -> pd.DataFrame:
              "split": config.get("split"), "protocol": run_protocol(config)}
     rows = []
     usage_keys: dict[str, set[str]] = {}  # role -> the usage keys its records have
-    for record in sorted(run.latest().values(), key=lambda r: (_natural(r.task_id), r.sample)):
+    for record in sorted(run.latest().values(), key=lambda r: (natural_order(r.task_id), r.sample)):
         timings = record.timings or {}
         row = {**fixed, "task_id": record.task_id, "sample": record.sample, "seed": record.seed,
                "status": record.status, "error": record.error, "score": record.score, "success": record.success,

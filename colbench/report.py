@@ -42,7 +42,7 @@ from colbench.errors import ColbenchError
 from colbench.jsonl import check_writable, write_text_atomic
 from colbench.llm.base import USAGE_KEYS
 from colbench.runs import SUMMARY_FILE, EpisodeRecord, RunDir
-from colbench.stats import mcnemar_exact, role_usage_totals, summarize, win_rate
+from colbench.stats import mcnemar_exact, natural_order, role_usage_totals, summarize, win_rate
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ def render_report(run: RunDir, report_dir: Path) -> str:
     summary["win_rate"] = _win_rate(frame, saved)
 
     by_id = {t.task_id: t for t in tasks} if tasks is not None else {}
-    records = sorted(latest.values(), key=lambda r: (_natural(r.task_id), r.sample))
+    records = sorted(latest.values(), key=lambda r: (natural_order(r.task_id), r.sample))
     episodes = [_episode_view(i, r, by_id.get(r.task_id), run.path, report_dir)
                 for i, r in enumerate(records)]
     # The run's totals: summary.json's once the run has ended, else summed over the episodes so far.
@@ -322,7 +322,7 @@ def render_comparison(a: RunDir, b: RunDir, page_dir: Path) -> str:
     def value(series: Any, task: str) -> float | None:
         return float(series[task]) if series is not None and task in series.index else None
 
-    shared = sorted(set(n_a) & set(n_b), key=_natural)
+    shared = sorted(set(n_a) & set(n_b), key=natural_order)
     rows = [TaskRow(task_id=t, a=value(score_a, t), b=value(score_b, t), a_success=value(succ_a, t),
                     b_success=value(succ_b, t), a_episodes=n_a[t], b_episodes=n_b[t]) for t in shared]
     paired = []
@@ -360,7 +360,7 @@ def render_comparison(a: RunDir, b: RunDir, page_dir: Path) -> str:
     return _environment().get_template("compare.html").render(
         title=f"colbench comparison: {ca.get('agent', '?')} (A) vs {cb.get('agent', '?')} (B) on {split_a}",
         split=split_a, runs=runs, rows=rows, paired=paired, warnings=differ,
-        only_a=sorted(set(n_a) - set(n_b), key=_natural), only_b=sorted(set(n_b) - set(n_a), key=_natural))
+        only_a=sorted(set(n_a) - set(n_b), key=natural_order), only_b=sorted(set(n_b) - set(n_a), key=natural_order))
 
 
 def _environment() -> Any:
@@ -536,11 +536,6 @@ def _artifact_file(run_path: Path, recorded: str) -> Path | None:
 
 def _float(v: Any) -> float | None:
     return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
-
-
-def _natural(text: str) -> list[Any]:
-    """Sort key that puts task 2 before task 10."""
-    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text) if part]
 
 
 def _num(v: Any, digits: int = 3) -> str:

@@ -9,6 +9,7 @@ one interval wherever it appears."""
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -19,6 +20,11 @@ from colbench.llm.base import sum_usage
 
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 0  # one seed everywhere, so the summary, report and leaderboard agree
+
+
+def natural_order(text: str) -> list[Any]:
+    """Sort key of the report and read_run: task 2 before task 10, digits inside names too."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text) if part]
 
 
 def task_order(task_id: str) -> tuple[int, int | str]:
