@@ -34,7 +34,7 @@ from typing import Any, cast
 
 from colbench.agents import Agent, AgentContext
 from colbench.humans.base import CodeHuman, DesignHuman, Human, Turn
-from colbench.llm.base import LLMError, UsageMeter, metering, sum_usage
+from colbench.llm.base import LLMError, UsageMeter, metering, sum_usage, total_tokens
 from colbench.protocol import (MAX_AGENT_TURNS, AgentMove, DialogueRules, agent_messages, cut_human_reply,
                                read_agent_message)
 from colbench.runs.record import Usage
@@ -85,11 +85,6 @@ def _metered(ep: Episode, role: str) -> Iterator[UsageMeter]:
                 ep.usage[role] = sum_usage([ep.usage.get(role), meter.usage])
 
 
-def _tokens(usage: dict[str, Any] | None) -> int:
-    """Prompt and completion tokens of a usage dict together (0 for none)."""
-    return int((usage or {}).get("prompt_tokens", 0)) + int((usage or {}).get("completion_tokens", 0))
-
-
 async def _agent_move(task: Task, agent: Agent, ep: Episode, turn: int,
                       rules: DialogueRules) -> tuple[Turn, AgentMove]:
     raw = await agent.respond(agent_messages(task.split, task.problem_description, ep.turns, rules.agent_system),
@@ -130,7 +125,7 @@ async def run_episode(task: Task, agent: Agent, human: Human, *, sample: int = 0
                     record, move = await _agent_move(task, agent, ep, turn, rules)
                 if meter.calls:
                     record["usage"] = cast(Usage, dict(meter.usage))
-                used = _tokens(ep.usage.get("agent"))
+                used = total_tokens(ep.usage.get("agent"))
                 if max_agent_tokens is not None and used > max_agent_tokens:
                     ep.turns.append(record)
                     raise TokenLimitExceeded(f"the agent used {used} tokens in this episode, more than the limit of "

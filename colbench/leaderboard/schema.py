@@ -49,7 +49,6 @@ _PARTICIPANT = {
         "sampling": {"type": "object", "description": "temperature, max_tokens, top_p, ... as run"},
     },
 }
-USAGE_KEYS = ("calls", "prompt_tokens", "completion_tokens", "seconds", "cost")
 _USAGE: dict[str, Any] = {
     "type": "object", "additionalProperties": False,
     "description": "what one role's model calls cost over the run, as the run's summary.json lists it",

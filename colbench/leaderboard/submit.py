@@ -20,7 +20,8 @@ import numpy as np
 
 from colbench.jsonl import check_writable, write_json_atomic
 from colbench.leaderboard.board import SUBMISSIONS, check_board_dir
-from colbench.leaderboard.schema import NAME_PATTERN, SCHEMA_VERSION, USAGE_KEYS, SubmissionError, is_number
+from colbench.leaderboard.schema import NAME_PATTERN, SCHEMA_VERSION, SubmissionError, is_number
+from colbench.llm.base import USAGE_KEYS
 from colbench.leaderboard.submission import TOLERANCE, check_comparable, submission_metrics, validate_submission
 from colbench.protocol import run_protocol
 from colbench.runs import SUMMARY_FILE, EpisodeRecord, RunDir

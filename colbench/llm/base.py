@@ -113,10 +113,10 @@ class UsageMeter:
     def calls(self) -> int:
         return int(self.usage.get("calls", 0))
 
-    @property
-    def tokens(self) -> int:
-        """Prompt and completion tokens together."""
-        return int(self.usage.get("prompt_tokens", 0)) + int(self.usage.get("completion_tokens", 0))
+
+def total_tokens(usage: Mapping[str, Any] | None) -> int:
+    """Prompt and completion tokens of a usage dict together (0 for none)."""
+    return int((usage or {}).get("prompt_tokens", 0)) + int((usage or {}).get("completion_tokens", 0))
 
 
 _METER: ContextVar[UsageMeter | None] = ContextVar("colbench_usage_meter", default=None)
